@@ -1,0 +1,1 @@
+"""The dock: its state model, the MQTT wire protocol (topics, envelope, codecs) and the DockLink."""

@@ -1,0 +1,9 @@
+"""``skyloop site``: choose dock sites."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Not built yet."""
