@@ -1,0 +1,134 @@
+"""Payload-computer messages: AI detection, infrared measurement, loudspeaker (services) and the
+``ai_detection`` event. Kept apart from the dock messages so the payload helper can extend them;
+:mod:`docks.protocol.codec` registers everything in :data:`PAYLOAD_SERVICES` / :data:`PAYLOAD_EVENTS`.
+
+Image coordinates are normalised to [0, 1] (x right, y down) so they do not depend on resolution.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from docks.protocol.envelope import Empty, TelemetryModel, WireModel
+from docks.protocol.topics import Channel
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class AiDetectStart(WireModel):
+    """Start onboard detection of ``classes`` (empty = all the payload supports)."""
+
+    classes: tuple[str, ...] = ()
+    confidence_min: Unit = 0.5
+    flight_id: str | None = Field(None, max_length=64)
+
+
+class AiDetectOutput(TelemetryModel):
+    classes: tuple[str, ...] = ()
+
+
+class IrMeasurePoint(WireModel):
+    """Radiometric temperature at one image point."""
+
+    x: Unit
+    y: Unit
+
+
+class IrPointOutput(TelemetryModel):
+    temperature_c: float
+
+
+class IrMeasureArea(WireModel):
+    """Radiometric statistics over an image rectangle."""
+
+    x: Unit
+    y: Unit
+    width: Unit
+    height: Unit
+
+
+class IrAreaOutput(TelemetryModel):
+    min_temperature_c: float
+    max_temperature_c: float
+    mean_temperature_c: float
+    hottest_x: Unit
+    hottest_y: Unit
+
+
+class Tts(WireModel):
+    name: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=1000)
+    md5: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+
+
+class SpeakerTtsPlayStart(WireModel):
+    """Speak ``tts.text`` on the loudspeaker at mount ``psdk_index``."""
+
+    psdk_index: int = Field(2, ge=0, le=7)
+    tts: Tts
+    volume_pct: Annotated[float, Field(ge=0.0, le=100.0)] | None = None
+    repeat: bool = False
+
+
+class AudioFile(WireModel):
+    name: str = Field(min_length=1, max_length=64)
+    url: str = Field(min_length=1, max_length=1024)
+    md5: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+    format: Literal["pcm", "wav", "mp3", "opus"] = "pcm"
+
+
+class SpeakerAudioPlayStart(WireModel):
+    """Play a recorded message on the loudspeaker at mount ``psdk_index``."""
+
+    psdk_index: int = Field(2, ge=0, le=7)
+    file: AudioFile
+    volume_pct: Annotated[float, Field(ge=0.0, le=100.0)] | None = None
+    repeat: bool = False
+
+
+class SpeakerPlayStop(WireModel):
+    psdk_index: int = Field(2, ge=0, le=7)
+
+
+class Detection(TelemetryModel):
+    """One detected object: class, confidence, image box, and its ground position if georeferenced."""
+
+    label: str = Field(min_length=1, max_length=32)
+    confidence: Unit
+    x: Unit
+    y: Unit
+    width: Unit
+    height: Unit
+    latitude_deg: float | None = Field(None, ge=-90.0, le=90.0)
+    longitude_deg: float | None = Field(None, ge=-180.0, le=180.0)
+    track_id: int | None = None
+
+
+class AiDetection(TelemetryModel):
+    """Detections in one frame (``ai_detection`` event)."""
+
+    flight_id: str | None = None
+    frame_timestamp_ms: int = Field(ge=0)
+    detections: tuple[Detection, ...] = Field(max_length=256)
+
+
+#: Payload services: method -> (request data model, reply output model).
+PAYLOAD_SERVICES: dict[str, tuple[type[WireModel], type[TelemetryModel] | None]] = {
+    "ai_detect_start": (AiDetectStart, AiDetectOutput),
+    "ai_detect_stop": (Empty, None),
+    "ir_measure_point": (IrMeasurePoint, IrPointOutput),
+    "ir_measure_area": (IrMeasureArea, IrAreaOutput),
+    "speaker_tts_play_start": (SpeakerTtsPlayStart, None),
+    "speaker_audio_play_start": (SpeakerAudioPlayStart, None),
+    "speaker_play_stop": (SpeakerPlayStop, None),
+}
+
+#: Payload events: method -> data model.
+PAYLOAD_EVENTS: dict[str, type[TelemetryModel]] = {
+    "ai_detection": AiDetection,
+}
+
+#: Payload telemetry channels -> method -> data model (the payload helper adds ``payload_osd`` here).
+PAYLOAD_TELEMETRY: dict[Channel, dict[str, type[TelemetryModel]]] = {}
