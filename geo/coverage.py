@@ -1,0 +1,260 @@
+"""Exact k-coverage of a district by dock reach regions (reference/planning.md §6).
+
+A dock reaches, within the target T, the wind-shifted disc of :func:`geo.reach.reach_disc`; where
+keep-out zones cut that disc the region is the union, over the router's nodes, of the disc left from
+each node intersected with what the node sees (:mod:`geo.reach_region`). Discs are inscribed polygons
+(``quad_segs`` = 64, ≤ 0.4 m short of the true circle at 5 km) so every "covered" verdict is
+conservative.
+
+* k = 1: the uncovered set is ``demand − ∪ regions``.
+* k ≥ 2: the arrangement of all region boundaries is polygonised; each face inside the demand region
+  counts the regions that contain its representative point; faces with fewer than k are uncovered.
+* The worst response time τ* = max over the demand region of the k-th smallest response time (the
+  continuous p-center value) is found by bisection on T over this exact test: coverage at T grows
+  with T. A coarse grid evaluation brackets it first; the worst point is the point of the last
+  uncovered set (its vertices and representative points) with the largest k-th response time.
+
+The demand region is the district minus its keep-out zones: nobody may be served inside them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geo.coverage_grid import grid_points, kth_response_time_s
+from geo.model import DockSite, Wind
+from geo.reach import overhead_s
+from geo.reach_region import RouterLike, is_grounded, reach_region
+
+#: Uncovered area (m²) below which a region counts as covered (float noise at tangencies; 1e-3 m²
+#: at a right-angled corner is a gap of ~3 cm, i.e. ~2 ms of flight).
+COVERED_TOL_M2 = 1e-3
+#: Precision of τ* (seconds).
+WORST_TOL_S = 0.05
+#: Cell size of the grid that brackets τ* before the exact bisection.
+BRACKET_CELL_M = 250.0
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """Coverage of the demand region at the target, and the worst response time.
+
+    Geometry is in the local metric frame. ``worst_response_s`` is ``inf`` when some point is never
+    reached by k available docks (too few docks, or the wind grounds them); it is an upper bound
+    within :data:`WORST_TOL_S` of the exact value for the polygonised discs.
+    """
+
+    k: int
+    target_s: float
+    wind: Wind
+    available: tuple[str, ...]
+    grounded: tuple[str, ...]
+    district_area_km2: float
+    keepout_area_km2: float
+    demand_area_km2: float
+    covered_fraction: float
+    uncovered_m: BaseGeometry
+    uncovered_area_km2: float
+    worst_response_s: float
+    worst_point_m: tuple[float, float]
+    regions_m: dict[str, BaseGeometry] = field(repr=False)
+
+    @property
+    def guarantee_holds(self) -> bool:
+        """G1 (k = 1) or G2 (k ≥ 2) holds at the target for these docks and this wind."""
+        return self.worst_response_s <= self.target_s
+
+
+def reach_regions(
+    docks: Sequence[DockSite],
+    wind: Wind,
+    target_s: float,
+    router: RouterLike | None = None,
+    quad_segs: int = 64,
+) -> list[BaseGeometry]:
+    """Reach region of each dock at ``target_s`` (empty for a grounded dock)."""
+    return [
+        Polygon() if is_grounded(d, wind) else reach_region(d, wind, target_s, router, quad_segs)
+        for d in docks
+    ]
+
+
+def uncovered_region(demand_m: BaseGeometry, regions: Iterable[BaseGeometry], k: int) -> BaseGeometry:
+    """The part of ``demand_m`` lying in fewer than ``k`` of ``regions`` (exact on the polygons)."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    useful = [r for r in regions if not r.is_empty and r.intersects(demand_m)]
+    if len(useful) < k:
+        return demand_m
+    if k == 1:
+        return demand_m.difference(shapely.union_all(useful))
+    faces = _arrangement_faces(demand_m, useful)
+    if len(faces) == 0:
+        return Polygon()
+    points = shapely.point_on_surface(faces)
+    shapely.prepare(demand_m)
+    inside = shapely.contains(demand_m, points)
+    counts = np.zeros(len(faces), dtype=np.int64)
+    for region in useful:
+        shapely.prepare(region)
+        counts += shapely.contains(region, points)
+    short = faces[inside & (counts < k)]
+    return shapely.union_all(short) if len(short) else Polygon()
+
+
+def _arrangement_faces(demand_m: BaseGeometry, regions: Sequence[BaseGeometry]) -> np.ndarray:
+    """Faces of the arrangement of the demand boundary and the region boundaries."""
+    clip = demand_m.envelope.buffer(1.0)
+    lines = [demand_m.boundary] + [r.boundary.intersection(clip) for r in regions]
+    noded = shapely.union_all(lines)
+    polys = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    return np.asarray(polys[shapely.area(polys) > 0], dtype=object)
+
+
+def is_covered(uncovered: BaseGeometry) -> bool:
+    """True when an uncovered set is empty up to :data:`COVERED_TOL_M2`."""
+    return bool(uncovered.is_empty or uncovered.area <= COVERED_TOL_M2)
+
+
+def coverage_of_region(
+    demand_m: BaseGeometry,
+    docks: Sequence[DockSite],
+    wind: Wind,
+    k: int,
+    target_s: float,
+    router: RouterLike | None = None,
+    *,
+    district_area_km2: float | None = None,
+    keepout_area_km2: float = 0.0,
+) -> CoverageReport:
+    """k-coverage of ``demand_m`` (local metres) by ``docks`` (all available) in a steady wind."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if not (math.isfinite(target_s) and target_s > 0):
+        raise ValueError(f"target_s must be a positive finite number, got {target_s!r}")
+    regions = reach_regions(docks, wind, target_s, router)
+    uncovered = uncovered_region(demand_m, regions, k)
+    demand_area = demand_m.area
+    uncovered_area = 0.0 if is_covered(uncovered) else uncovered.area
+    worst_s, worst_xy = worst_response(demand_m, docks, wind, k, router, hint_target_s=target_s)
+    return CoverageReport(
+        k=k,
+        target_s=target_s,
+        wind=wind,
+        available=tuple(d.id for d in docks),
+        grounded=tuple(d.id for d in docks if is_grounded(d, wind)),
+        district_area_km2=(demand_area / 1e6 if district_area_km2 is None else district_area_km2),
+        keepout_area_km2=keepout_area_km2,
+        demand_area_km2=demand_area / 1e6,
+        covered_fraction=(1.0 - uncovered_area / demand_area) if demand_area > 0 else 1.0,
+        uncovered_m=uncovered if uncovered_area > 0 else Polygon(),
+        uncovered_area_km2=uncovered_area / 1e6,
+        worst_response_s=worst_s,
+        worst_point_m=worst_xy,
+        regions_m={d.id: r for d, r in zip(docks, regions, strict=True)},
+    )
+
+
+def worst_response(
+    demand_m: BaseGeometry,
+    docks: Sequence[DockSite],
+    wind: Wind,
+    k: int,
+    router: RouterLike | None = None,
+    hint_target_s: float | None = None,
+) -> tuple[float, tuple[float, float]]:
+    """τ* (seconds, an upper bound within :data:`WORST_TOL_S`) and the worst point (local metres).
+
+    Bisection on T of the exact k-coverage test, bracketed by a coarse grid evaluation.
+    """
+    if demand_m.is_empty:
+        return (0.0, (math.nan, math.nan))
+    flying = [d for d in docks if not is_grounded(d, wind)]
+
+    def uncovered_at(t_s: float) -> BaseGeometry:
+        return uncovered_region(demand_m, reach_regions(flying, wind, t_s, router), k)
+
+    fallback = demand_m.representative_point()
+    if len(flying) < k:
+        return (math.inf, (fallback.x, fallback.y))
+    lo, hi = _bracket(demand_m, flying, wind, k, router, uncovered_at)
+    if hi is None:  # never covered: some point is out of reach of k docks at any time
+        gap = uncovered_at(lo)
+        return (math.inf, _largest_part_point(gap))
+    last_gap: BaseGeometry | None = None
+    while hi - lo > WORST_TOL_S:
+        mid = 0.5 * (lo + hi)
+        gap = uncovered_at(mid)
+        if is_covered(gap):
+            hi = mid
+        else:
+            lo, last_gap = mid, gap
+    if last_gap is None:
+        last_gap = uncovered_at(lo)
+    return (hi, _worst_point(last_gap, flying, wind, k, router, fallback))
+
+
+def _bracket(
+    demand_m: BaseGeometry,
+    flying: Sequence[DockSite],
+    wind: Wind,
+    k: int,
+    router: RouterLike | None,
+    uncovered_at: Callable[[float], BaseGeometry],
+) -> tuple[float, float | None]:
+    """A bracket [lo, hi] with demand uncovered at lo and covered at hi (hi None if never)."""
+    floor_s = min(overhead_s(d.reach) for d in flying)
+    pts = grid_points(demand_m, BRACKET_CELL_M)
+    if len(pts) == 0:
+        pts = np.array([[demand_m.representative_point().x, demand_m.representative_point().y]])
+    times = kth_response_time_s(pts, flying, wind, k, router)
+    grid_worst = float(np.max(times))
+    if not math.isfinite(grid_worst):
+        return (floor_s, None)
+    slowest_mps = max(d.reach.cruise_mps for d in flying) - wind.speed_mps
+    margin_s = BRACKET_CELL_M * math.sqrt(2.0) / max(slowest_mps, 1.0) + 1.0
+    lo = max(floor_s, grid_worst - WORST_TOL_S)
+    if is_covered(uncovered_at(lo)):
+        lo = floor_s
+    hi = grid_worst + margin_s
+    extent_m = math.hypot(*np.ptp(np.asarray(demand_m.envelope.exterior.coords), axis=0))
+    cap_s = grid_worst + 4.0 * extent_m / max(slowest_mps, 1.0) + 60.0
+    while not is_covered(uncovered_at(hi)):
+        lo = hi
+        if hi >= cap_s:
+            return (lo, None)
+        hi = min(cap_s, grid_worst + 2.0 * (hi - grid_worst))
+    return (lo, hi)
+
+
+def _worst_point(
+    gap: BaseGeometry,
+    flying: Sequence[DockSite],
+    wind: Wind,
+    k: int,
+    router: RouterLike | None,
+    fallback: Point,
+) -> tuple[float, float]:
+    """The candidate of the last uncovered set with the largest k-th response time."""
+    if gap.is_empty:
+        return (fallback.x, fallback.y)
+    parts = shapely.get_parts(gap)
+    coords = [shapely.get_coordinates(parts), shapely.get_coordinates(shapely.point_on_surface(parts))]
+    cand = np.vstack(coords)
+    times = kth_response_time_s(cand, flying, wind, k, router)
+    best = int(np.argmax(np.where(np.isfinite(times), times, np.inf)))
+    return (float(cand[best, 0]), float(cand[best, 1]))
+
+
+def _largest_part_point(gap: BaseGeometry) -> tuple[float, float]:
+    parts = list(gap.geoms) if isinstance(gap, MultiPolygon) else [gap]
+    biggest = max(parts, key=lambda g: g.area)
+    p = biggest.representative_point()
+    return (p.x, p.y)

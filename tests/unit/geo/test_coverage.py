@@ -1,0 +1,150 @@
+"""Exact coverage (geo/coverage.py) and the G1 wind limit (geo/wind_limit.py) on hand-made cases."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy.optimize import brentq
+from shapely.geometry import Point, box
+
+from geo.coverage import WORST_TOL_S, coverage_of_region, uncovered_region
+from geo.model import DockSite, ReachParams, Wind
+from geo.reach_region import reach_region
+from geo.wind_limit import g1_breaks_at_wind_mps
+
+P = ReachParams()  # overhead 30 + 60 + 20 + 10 = 120 s, v = 15 m/s, a = 3 m/s²
+OVERHEAD_S = 120.0
+R_M = 15.0 * (180.0 - 5.0)  # 2625 m within 300 s
+SEGMENTS = 4 * 64  # quad_segs 64
+
+
+def inscribed_area(r: float) -> float:
+    """Area of the regular 256-gon inscribed in a circle of radius r (what buffer() draws)."""
+    return 0.5 * SEGMENTS * r * r * math.sin(2 * math.pi / SEGMENTS)
+
+
+def lens_area(r: float, d: float) -> float:
+    """Area of the intersection of two circles of radius r whose centres are d apart."""
+    return 2 * r * r * math.acos(d / (2 * r)) - 0.5 * d * math.sqrt(4 * r * r - d * d)
+
+
+def straight_time_s(dist_m: float) -> float:
+    return OVERHEAD_S + dist_m / 15.0 + 5.0
+
+
+def test_one_dock_inside_its_disc_worst_point_is_the_far_corner():
+    dock = DockSite("a", 300.0, 200.0)
+    demand = box(-1000.0, -1000.0, 1000.0, 1000.0)
+    report = coverage_of_region(demand, [dock], Wind.calm(), 1, 300.0)
+    assert report.covered_fraction == pytest.approx(1.0)
+    assert report.uncovered_area_km2 == 0.0
+    far = math.hypot(1300.0, 1200.0)  # to the corner (-1000, -1000)
+    assert report.worst_response_s == pytest.approx(straight_time_s(far), abs=WORST_TOL_S + 0.05)
+    assert report.worst_response_s >= straight_time_s(far) - 1e-6  # never optimistic
+    assert report.worst_point_m == pytest.approx((-1000.0, -1000.0), abs=5.0)
+    assert report.guarantee_holds
+
+
+def test_one_dock_in_a_large_square_leaves_the_square_minus_the_disc():
+    demand = box(-5000.0, -5000.0, 5000.0, 5000.0)
+    report = coverage_of_region(demand, [DockSite("a", 0.0, 0.0)], Wind.calm(), 1, 300.0)
+    uncovered_m2 = demand.area - inscribed_area(R_M)
+    assert report.uncovered_area_km2 == pytest.approx(uncovered_m2 / 1e6, rel=1e-9)
+    assert report.covered_fraction == pytest.approx(inscribed_area(R_M) / demand.area, rel=1e-9)
+    assert report.worst_response_s == pytest.approx(straight_time_s(5000 * math.sqrt(2)), abs=0.1)
+    assert not report.guarantee_holds
+    assert report.uncovered_m.contains(Point(4900.0, 4900.0))
+    assert not report.uncovered_m.contains(Point(100.0, 0.0))
+
+
+def test_two_docks_k2_covers_only_the_lens():
+    d = 3000.0
+    docks = [DockSite("w", -d / 2, 0.0), DockSite("e", d / 2, 0.0)]
+    demand = box(-6000.0, -4000.0, 6000.0, 4000.0)
+    k1 = coverage_of_region(demand, docks, Wind.calm(), 1, 300.0)
+    k2 = coverage_of_region(demand, docks, Wind.calm(), 2, 300.0)
+    lens = lens_area(R_M, d)
+    union = 2 * math.pi * R_M**2 - lens
+    assert k2.covered_fraction * demand.area == pytest.approx(lens, rel=2e-3)
+    assert k1.covered_fraction * demand.area == pytest.approx(union, rel=2e-3)
+    assert k2.uncovered_m.contains(Point(-2000.0, 0.0))  # only the west dock reaches it
+    assert not k2.uncovered_m.contains(Point(0.0, 0.0))
+
+
+def test_two_docks_k2_worst_time_is_the_farther_dock_to_the_far_corner():
+    docks = [DockSite("w", -1500.0, 0.0), DockSite("e", 1500.0, 0.0)]
+    demand = box(-500.0, -500.0, 500.0, 500.0)
+    report = coverage_of_region(demand, docks, Wind.calm(), 2, 300.0)
+    # The 2nd-nearest dock to (±500, ±500) is the opposite one, 2000 m east-west and 500 m north-south.
+    expected = straight_time_s(math.hypot(2000.0, 500.0))
+    assert report.worst_response_s == pytest.approx(expected, abs=WORST_TOL_S + 0.05)
+    assert report.covered_fraction == pytest.approx(1.0)
+    assert abs(report.worst_point_m[0]) == pytest.approx(500.0, abs=5.0)
+    assert abs(report.worst_point_m[1]) == pytest.approx(500.0, abs=5.0)
+
+
+def test_three_docks_k3_around_a_small_square():
+    docks = [
+        DockSite(str(i), 1200.0 * math.cos(a), 1200.0 * math.sin(a)) for i, a in enumerate((0.5, 2.6, 4.7))
+    ]
+    demand = box(-300.0, -300.0, 300.0, 300.0)
+    report = coverage_of_region(demand, docks, Wind.calm(), 3, 300.0)
+    corners = [(-300.0, -300.0), (-300.0, 300.0), (300.0, -300.0), (300.0, 300.0)]
+    # The k = 3 time of a point is its farthest dock; over a convex square the max sits at a corner.
+    expected = max(straight_time_s(max(math.dist(c, (d.x_m, d.y_m)) for d in docks)) for c in corners)
+    assert report.worst_response_s == pytest.approx(expected, abs=WORST_TOL_S + 0.05)
+    assert report.covered_fraction == pytest.approx(1.0)
+    assert coverage_of_region(demand, docks[:2], Wind.calm(), 3, 300.0).worst_response_s == math.inf
+
+
+def test_k_must_be_positive_and_too_few_docks_leave_everything_uncovered():
+    demand = box(0.0, 0.0, 100.0, 100.0)
+    with pytest.raises(ValueError):
+        uncovered_region(demand, [], 0)
+    assert uncovered_region(demand, [Point(0, 0).buffer(1000.0)], 2).equals(demand)
+
+
+def test_wind_moves_the_worst_point_upwind():
+    wind = Wind(6.0, 270.0)  # from the west, pushes east
+    demand = box(-1000.0, -1000.0, 1000.0, 1000.0)
+    report = coverage_of_region(demand, [DockSite("a", 0.0, 0.0)], wind, 1, 300.0)
+    wx, wy = 6.0, 0.0
+
+    def arrival(dx: float, dy: float) -> float:  # cruise time: |d - w t| = 15 (t - 5)
+        return brentq(lambda t: math.hypot(dx - wx * t, dy - wy * t) - 15.0 * (t - 5.0), 5.0, 1000.0)
+
+    expected = OVERHEAD_S + arrival(-1000.0, 1000.0)
+    assert report.worst_response_s == pytest.approx(expected, abs=WORST_TOL_S + 0.05)
+    assert report.worst_point_m[0] == pytest.approx(-1000.0, abs=5.0)
+
+
+def test_wind_above_the_launch_limit_grounds_the_dock():
+    demand = box(-100.0, -100.0, 100.0, 100.0)
+    dock = DockSite("a", 0.0, 0.0, launch_wind_limit_mps=8.0)
+    report = coverage_of_region(demand, [dock], Wind(8.5, 0.0), 1, 300.0)
+    assert report.grounded == ("a",)
+    assert report.covered_fraction == 0.0
+    assert report.worst_response_s == math.inf
+    assert coverage_of_region(demand, [dock], Wind(8.0, 0.0), 1, 300.0).covered_fraction == pytest.approx(1.0)
+
+
+def test_reach_region_without_a_router_is_the_shifted_disc():
+    wind = Wind(5.0, 0.0)  # from the north, pushes south
+    region = reach_region(DockSite("a", 100.0, 100.0), wind, 300.0)
+    centre = region.centroid
+    assert centre.x == pytest.approx(100.0, abs=1e-6)
+    assert centre.y == pytest.approx(100.0 - 5.0 * 180.0, abs=1e-6)
+    assert region.area == pytest.approx(inscribed_area(R_M), rel=1e-9)
+
+
+def test_g1_wind_limit_of_one_dock_in_a_square():
+    # A dock at the centre of a 2 km square: the disc (R = 2625 m after 180 s of cruise) keeps the
+    # upwind corner (1414 m away) until the shift 180·w equals R − 1414 m, worst along a diagonal.
+    demand = box(-1000.0, -1000.0, 1000.0, 1000.0)
+    dock = DockSite("a", 0.0, 0.0, launch_wind_limit_mps=12.0)
+    expected = (R_M - 1000.0 * math.sqrt(2)) / 180.0
+    assert g1_breaks_at_wind_mps(demand, [dock], 300.0) == pytest.approx(expected, abs=0.06)
+    grounded_first = DockSite("a", 0.0, 0.0, launch_wind_limit_mps=5.0)
+    assert g1_breaks_at_wind_mps(demand, [grounded_first], 300.0) == pytest.approx(5.0, abs=0.06)
+    assert g1_breaks_at_wind_mps(box(-3000.0, -3000.0, 3000.0, 3000.0), [dock], 300.0) == 0.0
