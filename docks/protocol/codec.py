@@ -39,18 +39,22 @@ def telemetry(channel: Channel) -> dict[str, type[TelemetryModel]]:
 
 
 class ProtocolError(ValueError):
-    """A message that cannot be accepted; ``reason`` is one line, ``code`` the result to answer with."""
+    """A message that cannot be accepted: ``reason`` is one line, ``kind`` its category (``oversized``,
+    ``topic``, ``json``, ``envelope``, ``gateway``, ``unknown_method``, ``data``, ``output``), ``code``
+    the result code to answer a request with."""
 
     def __init__(
         self,
         reason: str,
         *,
+        kind: str,
         topic: str = "",
         code: ResultCode = ResultCode.INVALID_PARAMS,
         envelope: Envelope | None = None,
     ) -> None:
         super().__init__(f"{topic}: {reason}" if topic else reason)
         self.reason = reason
+        self.kind = kind
         self.topic = topic
         self.code = code
         self.envelope = envelope
@@ -96,23 +100,30 @@ def _data_model(channel: Channel, method: str) -> type[BaseModel] | None:
 def decode(topic_name: str, payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES) -> Message:
     """Validate one arriving message; raise :class:`ProtocolError` with the reason if it is not ours."""
     if len(payload) > max_bytes:
-        raise ProtocolError(f"payload of {len(payload)} bytes exceeds {max_bytes}", topic=topic_name)
+        raise ProtocolError(
+            f"payload of {len(payload)} bytes exceeds {max_bytes}", kind="oversized", topic=topic_name
+        )
     try:
         channel, sn = parse_topic(topic_name)
     except TopicError as exc:
-        raise ProtocolError(str(exc), topic=topic_name) from None
+        raise ProtocolError(str(exc), kind="topic", topic=topic_name) from None
     try:
         env = Envelope.model_validate_json(payload)
     except ValidationError as exc:
         if exc.errors()[0]["type"] == "json_invalid":
-            raise ProtocolError("malformed JSON", topic=topic_name) from None
-        raise ProtocolError(f"invalid envelope: {_first_error(exc)}", topic=topic_name) from None
+            raise ProtocolError("malformed JSON", kind="json", topic=topic_name) from None
+        raise ProtocolError(
+            f"invalid envelope: {_first_error(exc)}", kind="envelope", topic=topic_name
+        ) from None
     if env.gateway != sn:
-        raise ProtocolError(f"gateway {env.gateway!r} is not the topic's device {sn!r}", topic=topic_name)
+        raise ProtocolError(
+            f"gateway {env.gateway!r} is not the topic's device {sn!r}", kind="gateway", topic=topic_name
+        )
     model = _data_model(channel, env.method)
     if model is None:
         raise ProtocolError(
             f"unknown method {env.method!r} on {channel.value}",
+            kind="unknown_method",
             topic=topic_name,
             code=ResultCode.UNKNOWN_METHOD,
             envelope=env,
@@ -121,7 +132,7 @@ def decode(topic_name: str, payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYL
         body = model.model_validate(env.data)
     except ValidationError as exc:
         raise ProtocolError(
-            f"invalid {env.method} data: {_first_error(exc)}", topic=topic_name, envelope=env
+            f"invalid {env.method} data: {_first_error(exc)}", kind="data", topic=topic_name, envelope=env
         ) from None
     output: BaseModel | None = None
     if isinstance(body, ServiceReply) and body.ok:
@@ -131,7 +142,10 @@ def decode(topic_name: str, payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYL
                 output = out_model.model_validate(body.output)
             except ValidationError as exc:
                 raise ProtocolError(
-                    f"invalid {env.method} output: {_first_error(exc)}", topic=topic_name, envelope=env
+                    f"invalid {env.method} output: {_first_error(exc)}",
+                    kind="output",
+                    topic=topic_name,
+                    envelope=env,
                 ) from None
     return Message(channel, sn, env, body, output)
 
@@ -181,7 +195,9 @@ def build(
     env = Envelope(**fields)
     payload = env.model_dump_json(exclude_none=True).encode()
     if len(payload) > max_bytes:
-        raise ProtocolError(f"{method}: payload of {len(payload)} bytes exceeds {max_bytes}")
+        raise ProtocolError(
+            f"{method}: payload of {len(payload)} bytes exceeds {max_bytes}", kind="oversized"
+        )
     return Outgoing(topic(channel, sn), payload, QOS[channel], retain, env)
 
 

@@ -1,0 +1,196 @@
+"""One resilient MQTT connection over aiomqtt: connect, subscribe, receive; on any loss reconnect with
+jittered exponential backoff and subscribe again. Shared by the cloud-side :class:`MqttDockLink` and the
+device-side :class:`MqttDeviceClient`.
+
+Incoming messages go to ``on_message(topic, payload)``; a handler that raises is logged and the loop
+goes on. ``abort()`` drops the TCP connection without an MQTT DISCONNECT (the broker then publishes the
+client's last will), which is how the sim injects an "offline" fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import socket
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiomqtt
+
+from docks.broker_url import BrokerUrl
+from docks.protocol import Outgoing
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[str, bytes], None]
+ConnectHook = Callable[[], Awaitable[None]]
+
+
+class NotConnectedError(ConnectionError):
+    """The session has no broker connection (and did not get one in time)."""
+
+
+def backoff_s(attempt: int, min_s: float, max_s: float) -> float:
+    """Full-jitter exponential backoff: uniform in [min, min(max, min·2^attempt)]."""
+    ceiling = min(max_s, min_s * (2 ** min(attempt, 30)))
+    return random.uniform(min_s, max(ceiling, min_s))
+
+
+class MqttSession:
+    """A long-lived connection; use as ``async with`` (starts and stops its background task)."""
+
+    def __init__(
+        self,
+        url: BrokerUrl,
+        *,
+        client_id: str,
+        subscriptions: list[tuple[str, int]],
+        on_message: MessageHandler,
+        will: Outgoing | None = None,
+        on_connect: ConnectHook | None = None,
+        keepalive_s: int = 10,
+        reconnect_min_s: float = 0.2,
+        reconnect_max_s: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.client_id = client_id
+        self._subscriptions = subscriptions
+        self._on_message = on_message
+        self._will = will
+        self._on_connect = on_connect
+        self._keepalive_s = keepalive_s
+        self._backoff = (reconnect_min_s, reconnect_max_s)
+        self._client: aiomqtt.Client | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._paused = asyncio.Event()
+        self._paused.set()  # set = allowed to connect
+        self.connects = 0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> MqttSession:
+        self._task = asyncio.create_task(self._run(), name=f"mqtt:{self.client_id}")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self, *, before_disconnect: Outgoing | None = None) -> None:
+        """Stop: optionally publish one last message (e.g. a graceful offline), then disconnect."""
+        if before_disconnect is not None and self.connected:
+            with contextlib.suppress(Exception):
+                await self.publish(before_disconnect, wait_s=1.0)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def wait_connected(self, timeout_s: float) -> None:
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout_s)
+        except TimeoutError:
+            raise NotConnectedError(f"{self.client_id}: no connection to {self.url}") from None
+
+    def abort(self) -> None:
+        """Drop the connection abruptly (no DISCONNECT, so the will fires) and stay away until
+        :meth:`resume`."""
+        self._paused.clear()
+        sock = self._raw_socket()
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def resume(self) -> None:
+        """Allow reconnecting after :meth:`abort`."""
+        self._paused.set()
+
+    def _raw_socket(self) -> Any:
+        client = self._client
+        if client is None:
+            return None
+        return client._client.socket()
+
+    # --- publishing -----------------------------------------------------------------------------
+
+    async def publish(self, out: Outgoing, *, wait_s: float = 0.0) -> None:
+        """Publish, waiting up to ``wait_s`` for a connection; raise :class:`NotConnectedError`."""
+        if not self.connected:
+            await self.wait_connected(wait_s)
+        client = self._client
+        if client is None:
+            raise NotConnectedError(f"{self.client_id}: not connected")
+        try:
+            await client.publish(out.topic, out.payload, qos=out.qos, retain=out.retain)
+        except aiomqtt.MqttError as exc:
+            raise NotConnectedError(f"{self.client_id}: publish to {out.topic} failed: {exc}") from exc
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    def _make_client(self) -> aiomqtt.Client:
+        will = None
+        if self._will is not None:
+            will = aiomqtt.Will(self._will.topic, self._will.payload, self._will.qos, self._will.retain)
+        tls = ssl.create_default_context() if self.url.tls else None
+        return aiomqtt.Client(
+            self.url.host,
+            self.url.port,
+            username=self.url.username,
+            password=self.url.password,
+            identifier=self.client_id,
+            protocol=aiomqtt.ProtocolVersion.V311,
+            will=will,
+            clean_session=True,
+            keepalive=self._keepalive_s,
+            timeout=10.0,
+            tls_context=tls,
+        )
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            await self._paused.wait()
+            try:
+                async with self._make_client() as client:
+                    self._client = client
+                    for topic_filter, qos in self._subscriptions:
+                        await client.subscribe(topic_filter, qos=qos)
+                    self._connected.set()
+                    self.connects += 1
+                    attempt = 0
+                    log.info("%s connected to %s", self.client_id, self.url)
+                    if self._on_connect is not None:
+                        try:
+                            await self._on_connect()
+                        except NotConnectedError as exc:
+                            log.warning("%s: on-connect publish failed: %s", self.client_id, exc)
+                    async for message in client.messages:
+                        self._dispatch(str(message.topic), message.payload)
+            except aiomqtt.MqttError as exc:
+                log.warning("%s: connection to %s lost or refused: %s", self.client_id, self.url, exc)
+            finally:
+                self._connected.clear()
+                self._client = None
+            delay_s = backoff_s(attempt, *self._backoff)
+            attempt += 1
+            await asyncio.sleep(delay_s)
+
+    def _dispatch(self, topic_name: str, payload: Any) -> None:
+        if isinstance(payload, bytes | bytearray):
+            data = bytes(payload)
+        elif payload is None:
+            data = b""
+        else:
+            data = str(payload).encode()
+        try:
+            self._on_message(topic_name, data)
+        except Exception:
+            log.exception("%s: handler failed on %s; message dropped", self.client_id, topic_name)
