@@ -1,0 +1,91 @@
+"""The fleet package's view of the outside world, as ``typing.Protocol``s.
+
+``DroneLink`` is one drone's flight interface (MAVSDK implements it in :mod:`fleet.mavsdk_link`);
+``FleetLink`` owns the links of a whole fleet. Commands return once the autopilot has accepted them;
+progress is watched through the telemetry stream (see :mod:`fleet.flight_waits`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from fleet.drone_model import DroneSpec, DroneTelemetry, DroneUpdate, Height, LinkState, MissionPlan
+
+# ---------------------------------------------------------------------------------------------------
+# DroneLink: one drone's flight interface
+# ---------------------------------------------------------------------------------------------------
+
+
+class DroneLink(Protocol):
+    """Flight commands and telemetry of one drone.
+
+    Every command has a timeout from settings and raises a typed :class:`~fleet.errors.DroneError`:
+    ``InvalidCommand`` (before sending), ``DroneOffline``, ``CommandTimeout``, ``CommandDenied``,
+    ``CommandFailed``, ``ParamError``, ``MissionError``.
+    """
+
+    @property
+    def drone_id(self) -> str: ...
+
+    @property
+    def link_state(self) -> LinkState: ...
+
+    async def connect(self, timeout_s: float | None = None) -> None:
+        """Wait until the drone's first heartbeat (``DroneOffline`` after the connect timeout)."""
+
+    def telemetry(self) -> DroneTelemetry:
+        """The latest snapshot, without waiting."""
+
+    def subscribe(self) -> AsyncIterator[DroneUpdate]:
+        """Snapshots and link events from now on; any number of subscribers share one subscription."""
+
+    async def arm(self) -> None: ...
+
+    async def disarm(self) -> None: ...
+
+    async def takeoff(self, height: Height) -> None:
+        """Climb to ``height`` over the current position, then hold (PX4: MIS_TAKEOFF_ALT + takeoff)."""
+
+    async def goto(
+        self, lat_deg: float, lon_deg: float, height: Height, yaw_deg: float | None = None
+    ) -> None:
+        """Fly to a WGS84 point (DO_REPOSITION; the height is sent AMSL, converted from above-home)."""
+
+    async def orbit(
+        self, centre_lat_deg: float, centre_lon_deg: float, height: Height, radius_m: float, speed_mps: float
+    ) -> None:
+        """Circle a point, nose to the centre (DO_ORBIT)."""
+
+    async def hold(self) -> None: ...
+
+    async def return_to_launch(self) -> None: ...
+
+    async def land(self) -> None: ...
+
+    async def get_param(self, name: str) -> float | int: ...
+
+    async def set_param(self, name: str, value: float | int) -> None: ...
+
+    async def upload_mission(self, plan: MissionPlan) -> None: ...
+
+    async def start_mission(self) -> None: ...
+
+    async def clear_mission(self) -> None: ...
+
+
+class FleetLink(Protocol):
+    """All drone links of one mission-control instance."""
+
+    @property
+    def drone_ids(self) -> list[str]: ...
+
+    async def add_drone(self, spec: DroneSpec) -> DroneLink:
+        """Open the drone's connection (without waiting for it; see ``DroneLink.connect``)."""
+
+    def drone(self, drone_id: str) -> DroneLink:
+        """The link of a registered drone; ``UnknownDrone`` otherwise."""
+
+    async def remove_drone(self, drone_id: str) -> None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,116 @@
+"""The PX4 SITL (SIH) launcher: command lines, environment, working directories and clean shutdown.
+
+Real PX4 cannot run here; a stand-in shell script records what it was started with and waits for
+a signal like px4 does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from sim.px4_sitl import (
+    SIH_QUADX_AUTOSTART,
+    Px4Home,
+    Px4Sitl,
+    Px4SitlError,
+    plan_instances,
+    px4_binary_from_env,
+)
+
+HOMES = [Px4Home(34.75, 113.62, 95.0), Px4Home(34.76, 113.63, 96.5)]
+
+
+def test_each_instance_gets_its_port_sysid_workdir_airframe_and_home(tmp_path: Path) -> None:
+    px4 = tmp_path / "build" / "bin" / "px4"
+    plans = plan_instances(px4, HOMES, tmp_path / "run", first_index=2, base_env={"PATH": "/usr/bin"})
+    assert [p.index for p in plans] == [2, 3]
+    assert [p.udp_port for p in plans] == [14542, 14543]
+    assert [p.system_id for p in plans] == [3, 4]
+    assert plans[0].mavlink_url == "udpin://127.0.0.1:14542"
+    assert plans[0].workdir != plans[1].workdir and plans[1].workdir.name == "instance_3"
+    etc = str(px4.resolve().parent.parent / "etc")
+    assert plans[1].argv == (str(px4), "-i", "3", "-d", etc)
+    env = plans[1].env
+    assert env["PX4_SYS_AUTOSTART"] == str(SIH_QUADX_AUTOSTART) == "10040"
+    assert env["PX4_SIMULATOR"] == "sihsim"
+    assert float(env["PX4_HOME_LAT"]) == pytest.approx(34.76)
+    assert float(env["PX4_HOME_LON"]) == pytest.approx(113.63)
+    assert float(env["PX4_HOME_ALT"]) == pytest.approx(96.5)
+    assert env["PATH"] == "/usr/bin"
+    assert "PX4_SIM_SPEED_FACTOR" not in env
+
+
+def test_old_px4_home_encoding_and_speed_factor(tmp_path: Path) -> None:
+    plans = plan_instances(
+        tmp_path / "px4", HOMES[:1], tmp_path, home_format="deg_e7", speed_factor=4, base_env={}
+    )
+    env = plans[0].env
+    assert env["PX4_HOME_LAT"] == "347500000" and env["PX4_HOME_LON"] == "1136200000"
+    assert env["PX4_SIM_SPEED_FACTOR"] == "4"
+
+
+def test_stray_px4_variables_from_the_shell_do_not_leak_in(tmp_path: Path) -> None:
+    base = {"PX4_SIM_MODEL": "gz_x500", "PX4_GZ_WORLD": "windy", "HOME": "/root"}
+    env = plan_instances(tmp_path / "px4", HOMES[:1], tmp_path, base_env=base)[0].env
+    assert env["PX4_SIM_MODEL"] == "sihsim_quadx" and "PX4_GZ_WORLD" not in env and env["HOME"] == "/root"
+
+
+def test_bad_plans_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"0\.\.9"):
+        plan_instances(tmp_path / "px4", [HOMES[0]] * 11, tmp_path)
+    with pytest.raises(ValueError, match="speed_factor"):
+        plan_instances(tmp_path / "px4", HOMES, tmp_path, speed_factor=0)
+    with pytest.raises(ValueError, match="home"):
+        plan_instances(tmp_path / "px4", [], tmp_path)
+    with pytest.raises(ValueError):
+        Px4Home(float("nan"), 113.0, 0.0)
+
+
+def test_binary_from_env(tmp_path: Path) -> None:
+    assert px4_binary_from_env({}) is None
+    with pytest.raises(Px4SitlError, match="not an executable"):
+        px4_binary_from_env({"SKYLOOP_PX4_BIN": str(tmp_path / "missing")})
+    exe = _fake_px4(tmp_path)
+    assert px4_binary_from_env({"SKYLOOP_PX4_BIN": str(exe)}) == exe
+
+
+def _fake_px4(tmp_path: Path) -> Path:
+    exe = tmp_path / "bin" / "px4"
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    exe.write_text(
+        "#!/bin/sh\n"
+        'python3 -c \'import json,os,sys; json.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), '
+        '"lat": os.environ["PX4_HOME_LAT"]}, open("started.json", "w"))\' "$@"\n'
+        "trap 'echo stopped > stopped.txt; exit 0' INT\n"
+        "while true; do sleep 0.05; done\n"
+    )
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+    return exe
+
+
+def test_instances_start_in_their_own_directories_and_stop_cleanly(tmp_path: Path) -> None:
+    exe = _fake_px4(tmp_path)
+    plans = plan_instances(exe, HOMES, tmp_path / "run", base_env=dict(os.environ))
+    (plans[0].workdir / "eeprom").mkdir(parents=True)  # a previous run's parameters are wiped
+    with Px4Sitl(plans) as sitl:
+        assert sitl.running == [True, True]
+        assert not (plans[0].workdir / "eeprom").exists()
+    for plan in plans:
+        started = json.loads((plan.workdir / "started.json").read_text())
+        assert started["argv"] == list(plan.argv[1:])
+        assert Path(started["cwd"]).resolve() == plan.workdir.resolve()
+        assert float(started["lat"]) == pytest.approx(plan.home.lat_deg)
+        assert (plan.workdir / "stopped.txt").read_text().strip() == "stopped"
+
+
+def test_an_instance_that_dies_at_once_is_reported(tmp_path: Path) -> None:
+    exe = tmp_path / "px4"
+    exe.write_text("#!/bin/sh\necho 'ERROR [px4] no etc dir'\nexit 3\n")
+    exe.chmod(0o755)
+    with pytest.raises(Px4SitlError, match=r"exited at once.*no etc dir"):
+        Px4Sitl(plan_instances(exe, HOMES[:1], tmp_path / "run")).start()
