@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from mission.cli.paths import DEFAULT_CONFIG
+from mission.geo_config import RoutingSettings
 
 
 class _Section(BaseModel):
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     district: DistrictSettings = DistrictSettings()
     planning: PlanningSettings = PlanningSettings()
     dock_types: dict[str, DockType] = {"dock2": DockType()}
+    routing: RoutingSettings = RoutingSettings()
 
     @classmethod
     def settings_customise_sources(

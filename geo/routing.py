@@ -1,0 +1,432 @@
+"""Shortest routes around keep-out zones, with a clearance, in the local metric frame.
+
+Approach (a visibility graph): every zone is simplified, then grown by the clearance into an
+*obstacle* with few vertices (overlapping obstacles merge). The convex corners of the obstacles,
+nudged a centimetre outward, are the graph's nodes; two nodes are joined when the straight leg
+between them crosses no obstacle interior. A route is the straight line when that is clear, else
+the shortest chain start → nodes → end (Dijkstra). Leg costs may be direction dependent (a
+wind-aware leg time); they must satisfy the triangle inequality, as length and the wind-triangle
+time do, because a clear straight leg is always taken as best.
+
+Clearance rule near the zones: an endpoint *inside* a zone is refused (``inf`` in bulk queries);
+an endpoint in the clearance band of an obstacle (outside the zone itself) is allowed, and legs
+touching it are checked against the bare zones of that obstacle instead of its grown outline —
+the aircraft must come that close to reach it anyway.
+
+The obstacle contains every point within ``clearance_m`` of a zone: the zone is simplified with
+tolerance ``t`` (moves its outline by at most ``t``) and buffered by ``(clearance + t)/cos(π/8)``
+with two segments per quarter circle (the polygon inscribed in that circle still clears the
+distance). So routes keep at least ``clearance_m`` and at most ≈ ``1.08·(clearance + t)``.
+
+The visibility tests are numpy array code over all (segment, obstacle edge) pairs, so a
+100,000-point cost grid takes seconds; with no zones every query is a straight line.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry.polygon import orient
+
+from geo.district import GeoInputError
+
+FloatArray = NDArray[np.float64]
+LegCost = Callable[[FloatArray, FloatArray], FloatArray]
+
+_NUDGE_M = 0.01
+_QUAD_SEGS = 2
+_CHUNK = 1 << 21  # (segments x edges) per block of the crossing test
+
+
+def euclidean_leg(dx_m: FloatArray, dy_m: FloatArray) -> FloatArray:
+    """The default leg cost: its length in metres."""
+    return np.hypot(dx_m, dy_m)
+
+
+def _points(xy: ArrayLike, what: str) -> FloatArray:
+    arr = np.asarray(xy, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise GeoInputError(f"{what}: expected (x, y) pairs, got shape {np.shape(xy)}")
+    if not np.isfinite(arr).all():
+        raise GeoInputError(f"{what}: coordinates must be finite numbers")
+    return arr
+
+
+def _ring_edges(ring: Any) -> FloatArray:
+    c = np.asarray(ring.coords, dtype=np.float64)[:, :2]
+    return np.column_stack([c[:-1], c[1:]])
+
+
+def _polygon_parts(geom: Any) -> list[Polygon]:
+    if isinstance(geom, Polygon):
+        return [] if geom.is_empty else [geom]
+    if isinstance(geom, MultiPolygon):
+        return [g for g in geom.geoms if not g.is_empty]
+    if hasattr(geom, "geoms"):
+        return [g for sub in geom.geoms for g in _polygon_parts(sub)]
+    return []
+
+
+def _convex_corners(poly: Polygon, nudge_m: float) -> FloatArray:
+    """Corners where the obstacle is convex (the only ones a shortest path bends at), nudged out."""
+    out: list[FloatArray] = []
+    poly = orient(poly, sign=1.0)  # exterior CCW, holes CW: the obstacle is on each ring's left
+    for ring in [poly.exterior, *poly.interiors]:
+        c = np.asarray(ring.coords, dtype=np.float64)[:-1, :2]
+        prev_e = c - np.roll(c, 1, axis=0)
+        next_e = np.roll(c, -1, axis=0) - c
+        turn = prev_e[:, 0] * next_e[:, 1] - prev_e[:, 1] * next_e[:, 0]
+        n_prev = np.column_stack([prev_e[:, 1], -prev_e[:, 0]])
+        n_next = np.column_stack([next_e[:, 1], -next_e[:, 0]])
+        n_prev /= np.linalg.norm(n_prev, axis=1, keepdims=True)
+        n_next /= np.linalg.norm(n_next, axis=1, keepdims=True)
+        bis = n_prev + n_next
+        norm = np.linalg.norm(bis, axis=1, keepdims=True)
+        keep = (turn > 0) & (norm[:, 0] > 1e-9)
+        out.append(c[keep] + nudge_m * bis[keep] / norm[keep])
+    return np.vstack(out) if out else np.empty((0, 2))
+
+
+def _crossing(a: FloatArray, b: FloatArray, edges: FloatArray) -> NDArray[np.bool_]:
+    """For each segment a[i]→b[i], whether it properly crosses any edge (x1, y1, x2, y2)."""
+    m = len(a)
+    hit = np.zeros(m, dtype=bool)
+    if m == 0 or len(edges) == 0:
+        return hit
+    x1, y1, x2, y2 = (edges[:, k][None, :] for k in range(4))
+    ex, ey = x2 - x1, y2 - y1
+    step = max(1, _CHUNK // len(edges))
+    for s in range(0, m, step):
+        ax, ay = a[s : s + step, 0:1], a[s : s + step, 1:2]
+        bx, by = b[s : s + step, 0:1], b[s : s + step, 1:2]
+        d1 = ex * (ay - y1) - ey * (ax - x1)
+        d2 = ex * (by - y1) - ey * (bx - x1)
+        sx, sy = bx - ax, by - ay
+        d3 = sx * (y1 - ay) - sy * (x1 - ax)
+        d4 = sx * (y2 - ay) - sy * (x2 - ax)
+        hit[s : s + step] = np.any((d1 * d2 < 0) & (d3 * d4 < 0), axis=1)
+    return hit
+
+
+class _Obstacles:
+    """The obstacles a leg is checked against for one set of exempted (clearance-band) parts."""
+
+    def __init__(self, edges: FloatArray, geometry: shapely.Geometry) -> None:
+        self.edges = edges
+        self.geometry = geometry
+        shapely.prepare(geometry)
+
+    def blocks(self, a: FloatArray, b: FloatArray) -> NDArray[np.bool_]:
+        if len(self.edges) == 0:
+            return np.zeros(len(a), dtype=bool)
+        mid = 0.5 * (a + b)
+        inside_mid = shapely.contains_xy(self.geometry, mid[:, 0], mid[:, 1])
+        return np.asarray(inside_mid | _crossing(a, b, self.edges))
+
+
+class KeepOutRouter:
+    """Routes around keep-out zones (local metres) keeping ``clearance_m`` from them."""
+
+    def __init__(
+        self,
+        zones_m: Sequence[Polygon | MultiPolygon],
+        clearance_m: float = 30.0,
+        *,
+        simplify_m: float | None = None,
+    ) -> None:
+        if not (math.isfinite(clearance_m) and clearance_m >= 0):
+            raise GeoInputError(f"clearance_m must be a finite number >= 0, got {clearance_m!r}")
+        zones: list[Polygon] = []
+        for i, z in enumerate(zones_m):
+            if not shapely.is_valid(z):
+                raise GeoInputError(f"keep-out zone {i}: invalid polygon: {shapely.is_valid_reason(z)}")
+            zones.extend(_polygon_parts(z))
+        self.clearance_m = float(clearance_m)
+        self.zones_m: tuple[Polygon, ...] = tuple(zones)
+        self._shift = np.zeros(2)
+        if not zones:
+            self.obstacles_m: tuple[Polygon, ...] = ()
+            self._nodes = np.empty((0, 2))
+            return
+        minx, miny, maxx, maxy = shapely.total_bounds(zones)
+        self._shift = np.array([(minx + maxx) / 2.0, (miny + maxy) / 2.0])
+        local = [shapely.transform(z, lambda c: c - self._shift) for z in zones]
+        tol = 0.25 * self.clearance_m if simplify_m is None else float(simplify_m)
+        if self.clearance_m > 0:
+            radius = (self.clearance_m + tol) / math.cos(math.pi / (4 * _QUAD_SEGS))
+            grown = [z.simplify(tol).buffer(radius, quad_segs=_QUAD_SEGS) for z in local]
+        else:
+            grown = local
+        self._parts = _polygon_parts(shapely.union_all(grown))
+        self.obstacles_m = tuple(shapely.transform(p, lambda c: c + self._shift) for p in self._parts)
+        self._raw_union = shapely.union_all(local)
+        shapely.prepare(self._raw_union)
+        for p in self._parts:
+            shapely.prepare(p)
+        owner = [
+            next(j for j, p in enumerate(self._parts) if p.covers(z.representative_point())) for z in local
+        ]
+        self._raw_by_part = [
+            [z for z, o in zip(local, owner, strict=True) if o == j] for j in range(len(self._parts))
+        ]
+        self._part_edges = [
+            np.vstack([_ring_edges(r) for r in [p.exterior, *p.interiors]]) for p in self._parts
+        ]
+        self._raw_edges = [
+            np.vstack([_ring_edges(r) for z in zs for r in [z.exterior, *z.interiors]])
+            if zs
+            else np.empty((0, 4))
+            for zs in self._raw_by_part
+        ]
+        self._cache: dict[frozenset[int], _Obstacles] = {}
+        self._nodes = np.vstack([_convex_corners(p, _NUDGE_M) for p in self._parts])
+        self._build_graph()
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _obstacles(self, exempt: frozenset[int]) -> _Obstacles:
+        if exempt not in self._cache:
+            edges = [
+                self._raw_edges[j] if j in exempt else self._part_edges[j] for j in range(len(self._parts))
+            ]
+            geoms = [
+                g for j, p in enumerate(self._parts) for g in (self._raw_by_part[j] if j in exempt else [p])
+            ]
+            self._cache[exempt] = _Obstacles(np.vstack(edges), shapely.union_all(geoms))
+        return self._cache[exempt]
+
+    def _build_graph(self) -> None:
+        k = len(self._nodes)
+        ii, jj = np.triu_indices(k, 1)
+        free = ~self._obstacles(frozenset()).blocks(self._nodes[ii], self._nodes[jj])
+        i, j = ii[free], jj[free]
+        self._edge_from = np.concatenate([i, j])
+        self._edge_to = np.concatenate([j, i])
+
+    def _classify(self, pts: FloatArray) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+        """(inside a zone, index of the obstacle whose clearance band holds the point or -1)."""
+        inside = shapely.contains_xy(self._raw_union, pts[:, 0], pts[:, 1])
+        band = np.full(len(pts), -1, dtype=np.int64)
+        for j, p in enumerate(self._parts):
+            band[shapely.contains_xy(p, pts[:, 0], pts[:, 1]) & ~inside] = j
+        return np.asarray(inside), band
+
+    def _endpoint(self, xy: ArrayLike, what: str) -> tuple[FloatArray, frozenset[int]]:
+        p = _points(xy, what)
+        if len(p) != 1:
+            raise GeoInputError(f"{what}: expected one (x, y) point")
+        p = p - self._shift
+        inside, band = self._classify(p)
+        if inside[0]:
+            x, y = p[0] + self._shift
+            raise GeoInputError(f"{what} ({x:.1f}, {y:.1f}) lies inside a keep-out zone")
+        return p[0], frozenset([int(band[0])]) if band[0] >= 0 else frozenset()
+
+    def _dijkstra(
+        self, start: FloatArray, exempt: frozenset[int], leg: LegCost
+    ) -> tuple[FloatArray, NDArray[np.int64]]:
+        """Cost of every node from ``start`` and its predecessor (-1: straight from the start)."""
+        k = len(self._nodes)
+        starts = np.repeat(start[None, :], k, axis=0)
+        clear = ~self._obstacles(exempt).blocks(starts, self._nodes)
+        d0 = self._nodes - start
+        dist = np.where(clear, leg(d0[:, 0], d0[:, 1]), np.inf)
+        pred = np.full(k, -1, dtype=np.int64)
+        dv = self._nodes[self._edge_to] - self._nodes[self._edge_from]
+        w = leg(dv[:, 0], dv[:, 1])
+        order = np.argsort(self._edge_from, kind="stable")
+        src, dst, w = self._edge_from[order], self._edge_to[order], w[order]
+        bounds = np.searchsorted(src, np.arange(k + 1))
+        heap = [(float(c), int(n)) for n, c in enumerate(dist) if math.isfinite(c)]
+        heapq.heapify(heap)
+        done = np.zeros(k, dtype=bool)
+        while heap:
+            c, n = heapq.heappop(heap)
+            if done[n]:
+                continue
+            done[n] = True
+            lo, hi = bounds[n], bounds[n + 1]
+            cand = c + w[lo:hi]
+            better = cand < dist[dst[lo:hi]]
+            for m, cm in zip(dst[lo:hi][better], cand[better], strict=True):
+                dist[m] = cm
+                pred[m] = n
+                heapq.heappush(heap, (float(cm), int(m)))
+        return dist, pred
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def nodes_m(self) -> FloatArray:
+        """The graph's nodes (nudged convex corners of the obstacles), local metres."""
+        return self._nodes + self._shift
+
+    def inside(self, points_xy: ArrayLike) -> NDArray[np.bool_]:
+        """Whether each point lies inside a zone (the bare zone, not the clearance)."""
+        pts = _points(points_xy, "points")
+        if not self.zones_m:
+            return np.zeros(len(pts), dtype=bool)
+        return np.asarray(
+            shapely.contains_xy(self._raw_union, pts[:, 0] - self._shift[0], pts[:, 1] - self._shift[1])
+        )
+
+    def blocked(self, a_xy: ArrayLike, b_xy: ArrayLike) -> bool:
+        """Whether the straight leg a→b is not allowed: it crosses an obstacle (a zone grown by the
+        clearance), or an endpoint lies inside a zone."""
+        if not self.zones_m:
+            return False
+        a = _points(a_xy, "start")[:1] - self._shift
+        b = _points(b_xy, "end")[:1] - self._shift
+        inside, band = self._classify(np.vstack([a, b]))
+        if inside.any():
+            return True
+        exempt = frozenset(int(j) for j in band if j >= 0)
+        return bool(self._obstacles(exempt).blocks(a, b)[0])
+
+    def path(self, a_xy: ArrayLike, b_xy: ArrayLike) -> list[tuple[float, float]]:
+        """The shortest admissible route a → b as (x, y) vertices, both ends included.
+
+        Raises :class:`GeoInputError` when an end lies inside a zone or no route exists (an end
+        enclosed by zones)."""
+        a_in = _points(a_xy, "route start")
+        b_in = _points(b_xy, "route end")
+        if not self.zones_m:
+            return [(float(a_in[0, 0]), float(a_in[0, 1])), (float(b_in[0, 0]), float(b_in[0, 1]))]
+        a, ex_a = self._endpoint(a_in, "route start")
+        b, ex_b = self._endpoint(b_in, "route end")
+        if not self._obstacles(ex_a | ex_b).blocks(a[None, :], b[None, :])[0]:
+            chain = [a, b]
+        else:
+            dist, pred = self._dijkstra(a, ex_a, euclidean_leg)
+            ends = np.repeat(b[None, :], len(self._nodes), axis=0)
+            clear = ~self._obstacles(ex_b).blocks(self._nodes, ends)
+            tail = np.hypot(*(b - self._nodes).T)
+            total = np.where(clear, dist + tail, np.inf)
+            best = int(np.argmin(total)) if len(total) else -1
+            if best < 0 or not math.isfinite(total[best]):
+                raise GeoInputError("no route: an end is enclosed by keep-out zones")
+            via: list[FloatArray] = []
+            n = best
+            while n >= 0:
+                via.append(self._nodes[n])
+                n = int(pred[n])
+            chain = [a, *reversed(via), b]
+        return [(float(p[0] + self._shift[0]), float(p[1] + self._shift[1])) for p in chain]
+
+    def path_length_m(self, a_xy: ArrayLike, b_xy: ArrayLike) -> float:
+        """Length of :meth:`path` (metres)."""
+        pts = np.asarray(self.path(a_xy, b_xy))
+        return float(np.sum(np.hypot(*np.diff(pts, axis=0).T)))
+
+    def node_costs_from(
+        self, origin_xy: ArrayLike, leg_cost: LegCost | None = None
+    ) -> list[tuple[tuple[float, float], float]]:
+        """Every point a route from the origin can bend at, with its cost: the origin itself (cost
+        0) first, then each reachable graph node. Coverage builds the exact reachable region as
+        the union over these of (disc with the remaining budget) ∩ :meth:`visible_region`."""
+        o_in = _points(origin_xy, "origin")
+        out = [((float(o_in[0, 0]), float(o_in[0, 1])), 0.0)]
+        if not self.zones_m:
+            return out
+        o, exempt = self._endpoint(o_in, "origin")
+        dist, _ = self._dijkstra(o, exempt, leg_cost or euclidean_leg)
+        for (x, y), c in zip(self._nodes + self._shift, dist, strict=True):
+            if math.isfinite(c):
+                out.append(((float(x), float(y)), float(c)))
+        return out
+
+    def costs_from(
+        self, origin_xy: ArrayLike, points_xy: ArrayLike, leg_cost: LegCost | None = None
+    ) -> FloatArray:
+        """Cost of the best route from the origin to each point (``inf`` inside a zone or when
+        unreachable). ``leg_cost(dx, dy)`` prices one straight leg (default: its length)."""
+        leg = leg_cost or euclidean_leg
+        o_in = _points(origin_xy, "origin")
+        pts = _points(points_xy, "points") if np.size(points_xy) else np.empty((0, 2))
+        if not self.zones_m:
+            d = pts - o_in[0]
+            return np.asarray(leg(d[:, 0], d[:, 1]), dtype=np.float64)
+        o, ex_o = self._endpoint(o_in, "origin")
+        local = pts - self._shift
+        inside, band = self._classify(local)
+        cost = np.full(len(pts), np.inf)
+        todo = ~inside
+        dist: FloatArray | None = None
+        for j in np.unique(band[todo]):
+            ex_p = frozenset([int(j)]) if j >= 0 else frozenset()
+            idx = np.flatnonzero(todo & (band == j))
+            p = local[idx]
+            d = p - o
+            direct = ~self._obstacles(ex_o | ex_p).blocks(np.repeat(o[None, :], len(p), axis=0), p)
+            cost[idx[direct]] = leg(d[direct, 0], d[direct, 1])
+            rest, p = idx[~direct], p[~direct]
+            if len(rest) == 0:
+                continue
+            if dist is None:
+                dist, _ = self._dijkstra(o, ex_o, leg)
+            obs = self._obstacles(ex_p)
+            best = np.full(len(rest), np.inf)
+            for n in np.flatnonzero(np.isfinite(dist)):
+                node = self._nodes[n]
+                seen = ~obs.blocks(np.repeat(node[None, :], len(p), axis=0), p)
+                if seen.any():
+                    dn = p[seen] - node
+                    best[seen] = np.minimum(best[seen], dist[n] + leg(dn[:, 0], dn[:, 1]))
+            cost[rest] = best
+        return cost
+
+    def visible_region(
+        self, origin_xy: ArrayLike, radius_m: float, quad_segs: int = 64
+    ) -> Polygon | MultiPolygon:
+        """The part of the disc of ``radius_m`` around the origin that a straight leg from the
+        origin reaches: the disc minus the obstacles minus the shadow of every obstacle edge."""
+        o_in = _points(origin_xy, "origin")
+        disc = Point(o_in[0]).buffer(max(float(radius_m), 0.0), quad_segs=quad_segs)
+        if not self.zones_m or radius_m <= 0:
+            return disc
+        o, exempt = self._endpoint(o_in, "origin")
+        obs = self._obstacles(exempt)
+        e = obs.edges
+        shadows = [_shadow(o, seg, float(radius_m)) for seg in e[_near(o, e, float(radius_m))]]
+        local_disc = shapely.transform(disc, lambda c: c - self._shift)
+        blocked = shapely.union_all([obs.geometry, *[s for s in shadows if s is not None]])
+        region = local_disc.difference(blocked)
+        region = shapely.transform(region, lambda c: c + self._shift)
+        parts = _polygon_parts(region)
+        if not parts:
+            return Polygon()
+        return parts[0] if len(parts) == 1 else MultiPolygon(parts)
+
+
+def _near(o: FloatArray, edges: FloatArray, radius: float) -> NDArray[np.bool_]:
+    """Edges that come within ``radius`` of ``o``."""
+    p1, p2 = edges[:, :2], edges[:, 2:]
+    v = p2 - p1
+    vv = np.maximum(np.einsum("ij,ij->i", v, v), 1e-300)
+    t = np.clip(np.einsum("ij,ij->i", o - p1, v) / vv, 0.0, 1.0)
+    closest = p1 + t[:, None] * v
+    return np.asarray(np.hypot(*(closest - o).T) <= radius)
+
+
+def _shadow(o: FloatArray, seg: FloatArray, radius: float) -> Polygon | None:
+    """The region behind edge ``seg`` seen from ``o``, out beyond ``radius``."""
+    p1, p2 = seg[:2], seg[2:]
+    v1, v2 = p1 - o, p2 - o
+    if abs(v1[0] * v2[1] - v1[1] * v2[0]) <= 1e-9 * (np.hypot(*v1) * np.hypot(*v2) + 1e-300):
+        return None  # the origin is on the edge's line: no area behind it
+    a1, a2 = math.atan2(v1[1], v1[0]), math.atan2(v2[1], v2[0])
+    sweep = (a1 - a2 + math.pi) % (2 * math.pi) - math.pi  # from a2 back to a1, the short way
+    far = 2.0 * max(radius, float(np.hypot(*v1)), float(np.hypot(*v2)))
+    steps = max(1, math.ceil(abs(sweep) / (math.pi / 3)))
+    angles = a2 + sweep * np.linspace(0.0, 1.0, steps + 1)
+    arc = o + far * np.column_stack([np.cos(angles), np.sin(angles)])
+    return Polygon(np.vstack([p1, p2, arc]))
