@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from fleet.drone_model import DroneSpec, DroneTelemetry, DroneUpdate, Height, LinkState, MissionPlan
+from fleet.model import FleetSnapshot
 
 # ---------------------------------------------------------------------------------------------------
 # DroneLink: one drone's flight interface
@@ -89,3 +90,23 @@ class FleetLink(Protocol):
     async def remove_drone(self, drone_id: str) -> None: ...
 
     async def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------------------------------------------
+# FleetStateStore: the fleet manager's last known state, so a restart does not forget the fleet
+# ---------------------------------------------------------------------------------------------------
+
+
+class FleetStateStore(Protocol):
+    """Keeps the latest :class:`~fleet.model.FleetSnapshot` (one per mission-control instance).
+
+    :class:`fleet.json_state_store.JsonFleetStateStore` keeps it in a JSON file; mission's SQL store
+    can implement it with :mod:`fleet.snapshot_codec` for the stored shape. Both raise
+    :class:`fleet.snapshot_codec.FleetStoreError` with a one-line reason.
+    """
+
+    async def load(self) -> FleetSnapshot | None:
+        """The last saved snapshot, or None when nothing was ever saved."""
+
+    async def save(self, snapshot: FleetSnapshot) -> None:
+        """Replace the saved snapshot (atomically: a crash leaves the old or the new one)."""
