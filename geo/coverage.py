@@ -31,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.coverage_grid import grid_points, kth_response_time_s
 from geo.model import DockSite, Wind
 from geo.reach import overhead_s
-from geo.reach_region import RouterLike, is_grounded, reach_region
+from geo.reach_region import ReachRegions, RouterLike, is_grounded
 
 #: Uncovered area (m²) below which a region counts as covered (float noise at tangencies; 1e-3 m²
 #: at a right-angled corner is a gap of ~3 cm, i.e. ~2 ms of flight).
@@ -80,10 +80,7 @@ def reach_regions(
     quad_segs: int = 64,
 ) -> list[BaseGeometry]:
     """Reach region of each dock at ``target_s`` (empty for a grounded dock)."""
-    return [
-        Polygon() if is_grounded(d, wind) else reach_region(d, wind, target_s, router, quad_segs)
-        for d in docks
-    ]
+    return ReachRegions(docks, wind, router, quad_segs).regions(target_s)
 
 
 def uncovered_region(demand_m: BaseGeometry, regions: Iterable[BaseGeometry], k: int) -> BaseGeometry:
@@ -139,11 +136,12 @@ def coverage_of_region(
         raise ValueError(f"k must be >= 1, got {k}")
     if not (math.isfinite(target_s) and target_s > 0):
         raise ValueError(f"target_s must be a positive finite number, got {target_s!r}")
-    regions = reach_regions(docks, wind, target_s, router)
+    builder = ReachRegions(docks, wind, router)
+    regions = builder.regions(target_s)
     uncovered = uncovered_region(demand_m, regions, k)
     demand_area = demand_m.area
     uncovered_area = 0.0 if is_covered(uncovered) else uncovered.area
-    worst_s, worst_xy = worst_response(demand_m, docks, wind, k, router, hint_target_s=target_s)
+    worst_s, worst_xy = worst_response(demand_m, docks, wind, k, router, builder)
     return CoverageReport(
         k=k,
         target_s=target_s,
@@ -168,7 +166,7 @@ def worst_response(
     wind: Wind,
     k: int,
     router: RouterLike | None = None,
-    hint_target_s: float | None = None,
+    builder: ReachRegions | None = None,
 ) -> tuple[float, tuple[float, float]]:
     """τ* (seconds, an upper bound within :data:`WORST_TOL_S`) and the worst point (local metres).
 
@@ -177,9 +175,10 @@ def worst_response(
     if demand_m.is_empty:
         return (0.0, (math.nan, math.nan))
     flying = [d for d in docks if not is_grounded(d, wind)]
+    regions = builder or ReachRegions(docks, wind, router)
 
     def uncovered_at(t_s: float) -> BaseGeometry:
-        return uncovered_region(demand_m, reach_regions(flying, wind, t_s, router), k)
+        return uncovered_region(demand_m, regions.regions(t_s), k)
 
     fallback = demand_m.representative_point()
     if len(flying) < k:

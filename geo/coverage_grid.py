@@ -1,8 +1,10 @@
 """The grid oracle: k-th smallest response time at the centres of a square grid (numpy).
 
 Independent of the polygon maths of :mod:`geo.coverage`: every cell centre inside the demand region
-gets the response time of every available dock (:func:`geo.reach.response_time_s`; around keep-out
-zones the router's shortest path, :func:`geo.reach.path_cruise_time_s`'s model), and the k-th smallest.
+gets the response time of every available dock, and the k-th smallest. A point in view of the dock
+gets :func:`geo.reach.response_time_s`; a point the router says is hidden by a keep-out zone gets the
+best route over the router's nodes that see it: the node's constant-speed cost plus the last leg with
+braking (the model of :mod:`geo.reach_region`; in calm air exactly the router's cost plus ``v/a``).
 It cross-checks the exact coverage in tests and draws the heat map.
 """
 
@@ -18,7 +20,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geo.model import DockSite, Wind
-from geo.reach import constant_speed_leg_time_s, overhead_s, response_time_s
+from geo.reach import constant_speed_leg_time_s, overhead_s, response_time_s, wind_cruise_time_s
 from geo.reach_region import RouterLike, is_grounded, leg_cost_for
 
 FloatArray = NDArray[np.float64]
@@ -76,13 +78,28 @@ def dock_response_time_s(
     straight = response_time_s(dx, dy, dock.reach, wind)
     if router is None or len(pts) == 0:
         return straight
+    origin = (dock.x_m, dock.y_m)
     leg = leg_cost_for(dock, wind)
-    routed = router.costs_from((dock.x_m, dock.y_m), pts, leg)
+    routed = router.costs_from(origin, pts, leg)
     direct = constant_speed_leg_time_s(dx, dy, wind, dock.reach.cruise_mps)
     blocked = routed > direct * (1.0 + 1e-9) + 1e-6
-    p = dock.reach
-    detour = overhead_s(p) + routed + p.cruise_mps / p.accel_mps2
-    return np.where(blocked, detour, straight)
+    if not np.any(blocked):
+        return straight
+    # Around the zones: best node n seen from the point, cost c_n, then the last leg with braking.
+    out = np.where(blocked, np.inf, straight)
+    idx = np.flatnonzero(blocked)
+    far = pts[idx]
+    base_s = overhead_s(dock.reach)
+    for (nx, ny), cost_s in router.node_costs_from(origin, leg)[1:]:
+        radius_m = float(np.max(np.hypot(far[:, 0] - nx, far[:, 1] - ny))) + 1.0
+        seen = shapely.contains_xy(router.visible_region((nx, ny), radius_m), far[:, 0], far[:, 1])
+        if not np.any(seen):
+            continue
+        last = wind_cruise_time_s(
+            far[:, 0] - nx, far[:, 1] - ny, wind, dock.reach.cruise_mps, dock.reach.accel_mps2
+        )
+        out[idx] = np.where(seen, np.minimum(out[idx], base_s + cost_s + last), out[idx])
+    return out
 
 
 def kth_response_time_s(

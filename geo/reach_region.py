@@ -1,22 +1,24 @@
 """The region a dock reaches within a target time, in wind and around keep-out zones.
 
-Without keep-out zones in the way it is the shifted disc of :func:`geo.reach.reach_disc`. With zones
-it is the union, over the router's nodes n (the dock itself and the zones' corners) reached after a
-constant-speed cruise of ``c_n`` seconds, of ``Disc(n + w·r_n, v·r_n) ∩ visible(n)`` with
-``r_n = budget − v/a − c_n``: shortest paths around polygons bend only at their corners, and from the
-last corner the drone flies a straight ground track, whose reachable set in steady wind is that disc.
-The acceleration penalty ``v/a`` is counted once per path, as :func:`geo.reach.path_cruise_time_s` does.
+Without keep-out zones in the way it is the shifted disc of :func:`geo.reach.reach_disc`: after τ
+seconds of cruise (accelerating at the start, braking at the end) the drone has flown ``s(τ)`` through
+an air mass that moved ``w·τ``. With zones it is the union, over the router's nodes n (the dock and
+the zones' nudged corners) reached at constant air speed after ``c_n`` seconds (wind-triangle legs),
+of ``Disc(n + w·(b − c_n), v·(b − c_n − v/a)) ∩ visible(n)`` where b is the cruise budget: shortest
+paths around polygons bend only at their corners and the last leg is straight. The acceleration and
+braking (``v/a`` in all) and the drift during them are booked on the last leg; for the dock itself
+this is exactly the shifted disc, so both cases agree where no zone is in the way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
 import shapely
-from numpy.typing import NDArray
-from shapely.geometry import Point, Polygon
+from numpy.typing import ArrayLike, NDArray
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.model import DockSite, Wind
@@ -29,18 +31,20 @@ LegCost = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float6
 class RouterLike(Protocol):
     """What coverage needs of :class:`geo.routing.KeepOutRouter`."""
 
+    @property
+    def obstacles_m(self) -> tuple[Polygon, ...]: ...
+
     def costs_from(
-        self, origin: tuple[float, float], points: NDArray[np.float64], leg_cost: LegCost
+        self, origin_xy: ArrayLike, points_xy: ArrayLike, leg_cost: LegCost | None = None
     ) -> NDArray[np.float64]: ...
 
     def node_costs_from(
-        self, origin: tuple[float, float], leg_cost: LegCost
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+        self, origin_xy: ArrayLike, leg_cost: LegCost | None = None
+    ) -> list[tuple[tuple[float, float], float]]: ...
 
-    def visible_region(self, origin: tuple[float, float], radius: float) -> BaseGeometry: ...
-
-    @property
-    def zones_m(self) -> BaseGeometry: ...
+    def visible_region(
+        self, origin_xy: ArrayLike, radius_m: float, quad_segs: int = 64
+    ) -> Polygon | MultiPolygon: ...
 
 
 def is_grounded(dock: DockSite, wind: Wind) -> bool:
@@ -57,6 +61,89 @@ def leg_cost_for(dock: DockSite, wind: Wind) -> LegCost:
     return cost
 
 
+class ReachRegions:
+    """Reach regions of a set of docks in one wind, for any target time.
+
+    Route costs to the router's nodes and the regions each node sees are cached, so a bisection
+    on the target time pays for the routing once.
+    """
+
+    def __init__(
+        self,
+        docks: Sequence[DockSite],
+        wind: Wind,
+        router: RouterLike | None = None,
+        quad_segs: int = 64,
+    ) -> None:
+        self.docks = tuple(docks)
+        self.wind = wind
+        self.router = router if router is not None and router.obstacles_m else None
+        self.quad_segs = quad_segs
+        self._obstacles = shapely.union_all(list(self.router.obstacles_m)) if self.router else Polygon()
+        shapely.prepare(self._obstacles)
+        self._nodes: dict[int, list[tuple[tuple[float, float], float]]] = {}
+        self._seen: dict[tuple[float, float], tuple[float, BaseGeometry]] = {}
+
+    def regions(self, target_s: float) -> list[BaseGeometry]:
+        """Every dock's region at ``target_s`` (empty for a grounded dock)."""
+        return [self.region(i, target_s) for i in range(len(self.docks))]
+
+    def region(self, index: int, target_s: float) -> BaseGeometry:
+        """Points dock ``index`` reaches within ``target_s`` (local metres)."""
+        dock = self.docks[index]
+        if is_grounded(dock, self.wind):
+            return Polygon()
+        p = dock.reach
+        cx, cy, radius = reach_disc(p, self.wind, target_s)
+        if radius <= 0:
+            return Polygon()
+        disc = Point(dock.x_m + cx, dock.y_m + cy).buffer(radius, quad_segs=self.quad_segs)
+        if self.router is None or not self._obstacles.intersects(disc):
+            return disc
+        origin = (dock.x_m, dock.y_m)
+        parts = [disc.intersection(self._visible(origin, radius + float(np.hypot(cx, cy))))]
+        budget_s = target_s - overhead_s(p)
+        wx, wy = self.wind.vector_mps
+        for (nx, ny), cost_s in self._node_costs(index)[1:]:
+            last_s = budget_s - cost_s  # the last leg, braking included
+            radius_m = p.cruise_mps * (last_s - p.cruise_mps / p.accel_mps2)
+            if radius_m <= 0:
+                continue
+            centre = Point(nx + wx * last_s, ny + wy * last_s)
+            node_disc = centre.buffer(radius_m, quad_segs=self.quad_segs)
+            seen = self._visible((nx, ny), radius_m + self.wind.speed_mps * last_s)
+            parts.append(node_disc.intersection(seen))
+        return shapely.union_all(parts)
+
+    def _node_costs(self, index: int) -> list[tuple[tuple[float, float], float]]:
+        if index not in self._nodes:
+            assert self.router is not None
+            dock = self.docks[index]
+            self._nodes[index] = self.router.node_costs_from(
+                (dock.x_m, dock.y_m), leg_cost_for(dock, self.wind)
+            )
+        return self._nodes[index]
+
+    def node_costs(self, index: int) -> list[tuple[tuple[float, float], float]]:
+        """The router's nodes (the dock first) and their constant-speed cost from dock ``index``."""
+        return self._node_costs(index) if self.router is not None else []
+
+    def visible(self, origin: tuple[float, float], radius_m: float) -> BaseGeometry:
+        """What ``origin`` sees within (at least) ``radius_m``."""
+        return self._visible(origin, radius_m)
+
+    def _visible(self, origin: tuple[float, float], radius_m: float) -> BaseGeometry:
+        """What ``origin`` sees within ``radius_m``: a region seen within a larger radius, cut by any
+        disc inside that radius, gives the same answer, so the largest one asked is kept."""
+        assert self.router is not None
+        cached = self._seen.get(origin)
+        if cached is None or cached[0] < radius_m:
+            grown = max(radius_m, 1.5 * cached[0]) if cached else radius_m * 1.25
+            cached = (grown, self.router.visible_region(origin, grown, self.quad_segs))
+            self._seen[origin] = cached
+        return cached[1]
+
+
 def reach_region(
     dock: DockSite,
     wind: Wind,
@@ -64,27 +151,6 @@ def reach_region(
     router: RouterLike | None = None,
     quad_segs: int = 64,
 ) -> BaseGeometry:
-    """Points the dock reaches within ``target_s`` (local metres); empty if it cannot reach anywhere."""
-    p = dock.reach
-    cx, cy, radius = reach_disc(p, wind, target_s)
-    if radius <= 0:
-        return Polygon()
-    disc = Point(dock.x_m + cx, dock.y_m + cy).buffer(radius, quad_segs=quad_segs)
-    if router is None or not disc.intersects(router.zones_m):
-        return disc
-    origin = (dock.x_m, dock.y_m)
-    budget_s = target_s - overhead_s(p)
-    wx, wy = wind.vector_mps
-    reach_m = radius + float(np.hypot(cx, cy))
-    parts = [disc.intersection(router.visible_region(origin, reach_m))]
-    nodes, costs = router.node_costs_from(origin, leg_cost_for(dock, wind))
-    for (nx, ny), cost_s in zip(nodes, costs, strict=True):
-        left_s = budget_s - p.cruise_mps / p.accel_mps2 - float(cost_s)
-        if not np.isfinite(left_s) or left_s <= 0 or (nx == dock.x_m and ny == dock.y_m):
-            continue
-        node_disc = Point(nx + wx * left_s, ny + wy * left_s).buffer(
-            p.cruise_mps * left_s, quad_segs=quad_segs
-        )
-        seen = router.visible_region((float(nx), float(ny)), (p.cruise_mps + wind.speed_mps) * left_s)
-        parts.append(node_disc.intersection(seen))
-    return shapely.union_all(parts)
+    """Points one dock reaches within ``target_s`` (local metres); empty if it cannot reach anywhere
+    or is grounded by the wind."""
+    return ReachRegions([dock], wind, router, quad_segs).region(0, target_s)

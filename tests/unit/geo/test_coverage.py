@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+import shapely
 from scipy.optimize import brentq
 from shapely.geometry import Point, box
 
 from geo.coverage import WORST_TOL_S, coverage_of_region, uncovered_region
+from geo.coverage_grid import grid_coverage
 from geo.model import DockSite, ReachParams, Wind
 from geo.reach_region import reach_region
 from geo.wind_limit import g1_breaks_at_wind_mps
@@ -148,3 +151,79 @@ def test_g1_wind_limit_of_one_dock_in_a_square():
     grounded_first = DockSite("a", 0.0, 0.0, launch_wind_limit_mps=5.0)
     assert g1_breaks_at_wind_mps(demand, [grounded_first], 300.0) == pytest.approx(5.0, abs=0.06)
     assert g1_breaks_at_wind_mps(box(-3000.0, -3000.0, 3000.0, 3000.0), [dock], 300.0) == 0.0
+
+
+# --- keep-out zones ------------------------------------------------------------------------------
+# A 200 m x 3 km wall 500 m east of the dock; routes keep 30 m clear of it and bend at its corners,
+# about (730, ±1530). Reach within 300 s is 2625 m of route.
+WALL = box(500.0, -1500.0, 700.0, 1500.0)
+
+
+def wall_router():
+    from geo.routing import KeepOutRouter
+
+    return KeepOutRouter([WALL], clearance_m=30.0)
+
+
+@pytest.mark.parametrize(
+    ("point", "covered"),
+    [
+        ((1500.0, 0.0), False),  # behind the middle: 1695 + 1713 m around a corner
+        ((1200.0, 0.0), False),  # 1695 + 1600 m
+        ((1000.0, 1000.0), True),  # 1695 + 595 m via the top corner
+        ((900.0, -1300.0), True),  # 1695 + 286 m via the bottom corner
+        ((-2000.0, 0.0), True),  # in plain view
+    ],
+)
+def test_keepout_removes_the_shadow_beyond_the_detour_reach(point, covered):
+    dock = DockSite("a", 0.0, 0.0)
+    region = reach_region(dock, Wind.calm(), 300.0, wall_router())
+    assert region.contains(Point(point)) is covered
+    assert reach_region(dock, Wind.calm(), 300.0).contains(Point(point))  # all within 2625 m straight
+
+
+def test_keepout_region_is_the_disc_when_the_zone_is_out_of_reach():
+    from geo.routing import KeepOutRouter
+
+    far = KeepOutRouter([box(9000.0, 9000.0, 9500.0, 9500.0)], clearance_m=30.0)
+    dock = DockSite("a", 0.0, 0.0)
+    assert reach_region(dock, Wind(5.0, 40.0), 300.0, far).equals(reach_region(dock, Wind(5.0, 40.0), 300.0))
+
+
+@pytest.mark.parametrize("wind", [Wind.calm(), Wind(6.0, 250.0)])
+def test_keepout_region_agrees_with_routed_response_times(wind):
+    from geo.coverage_grid import dock_response_time_s, grid_points
+
+    router = wall_router()
+    dock = DockSite("a", 0.0, 0.0, launch_wind_limit_mps=12.0)
+    region = reach_region(dock, wind, 300.0, router)
+    # Demand stops at the router's clearance: flights keep 30 m from the zone.
+    demand = box(-3500.0, -3500.0, 3500.0, 3500.0).difference(router.obstacles_m[0])
+    pts = grid_points(demand, 40.0)
+    times = dock_response_time_s(pts, dock, wind, router)
+    inside = shapely.contains_xy(region, pts[:, 0], pts[:, 1])
+    margin_s = 0.5  # polygonised discs and the 1 cm corner nudge: keep clear of the boundary
+    assert np.all(inside[times <= 300.0 - margin_s])
+    assert not np.any(inside[times >= 300.0 + margin_s])
+    assert np.any(times > 300.0 + margin_s) and np.any(times < 300.0 - margin_s)
+
+
+def test_coverage_with_a_keepout_matches_the_grid_and_excludes_the_zone():
+    router = wall_router()
+    docks = [DockSite("a", 0.0, 0.0), DockSite("b", 2500.0, 2000.0)]
+    district = box(-2000.0, -2000.0, 3000.0, 2000.0)
+    demand = district.difference(router.obstacles_m[0])
+    with_zone = coverage_of_region(
+        demand, docks, Wind.calm(), 1, 300.0, router, keepout_area_km2=WALL.area / 1e6
+    )
+    without = coverage_of_region(demand, docks, Wind.calm(), 1, 300.0)
+    assert with_zone.covered_fraction < without.covered_fraction
+    assert with_zone.uncovered_m.contains(Point(1200.0, -500.0))
+    assert not without.uncovered_m.contains(Point(1200.0, -500.0))
+    assert with_zone.keepout_area_km2 == pytest.approx(0.6)
+    assert with_zone.demand_area_km2 < (district.area - WALL.area) / 1e6
+    grid = grid_coverage(demand, docks, Wind.calm(), 1, 300.0, cell_m=50.0, router=router)
+    band_m2 = with_zone.uncovered_m.boundary.length * 50.0 * math.sqrt(2) / 2
+    assert grid.covered_fraction == pytest.approx(with_zone.covered_fraction, abs=band_m2 / demand.area)
+    assert grid.worst_response_s <= with_zone.worst_response_s + 0.5
+    assert with_zone.worst_response_s - grid.worst_response_s <= 50.0 * math.sqrt(2) / 2 / 15.0 + 0.5

@@ -54,3 +54,18 @@ def test_exact_and_grid_agree_on_random_dock_sets(seed, k, wind_mps):
     half_diag_s = cell_m * math.sqrt(2) / 2 / (15.0 - wind_mps)
     assert grid.worst_response_s <= exact.worst_response_s + 0.01
     assert exact.worst_response_s - grid.worst_response_s <= half_diag_s + 0.1
+
+
+def test_calm_air_detour_time_is_the_routers_cost_plus_braking():
+    from geo.coverage_grid import dock_response_time_s
+    from geo.routing import KeepOutRouter
+
+    wall = box(500.0, -1500.0, 700.0, 1500.0)
+    router = KeepOutRouter([wall], clearance_m=30.0)
+    dock = DockSite("a", 0.0, 0.0)
+    pts = np.array([[1500.0, 0.0], [1000.0, 1000.0], [-800.0, 300.0]])
+    times = dock_response_time_s(pts, dock, Wind.calm(), router)
+    routed_m = router.costs_from((0.0, 0.0), pts)  # metres (the default leg cost is the length)
+    np.testing.assert_allclose(times[:2], 120.0 + routed_m[:2] / 15.0 + 5.0, rtol=1e-9)
+    assert times[2] == pytest.approx(120.0 + math.hypot(800.0, 300.0) / 15.0 + 5.0)  # in plain view
+    assert routed_m[0] > 1500.0 + 1500.0  # the detour really goes round the wall
