@@ -175,7 +175,8 @@ class MqttSession:
                     async for message in client.messages:
                         self._dispatch(str(message.topic), message.payload)
             except aiomqtt.MqttError as exc:
-                log.warning("%s: connection to %s lost or refused: %s", self.client_id, self.url, exc)
+                level = logging.WARNING if attempt == 0 else logging.DEBUG
+                log.log(level, "%s: connection to %s lost or refused: %s", self.client_id, self.url, exc)
             finally:
                 self._connected.clear()
                 self._client = None

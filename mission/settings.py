@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from docks.settings import MqttSettings
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
 
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
     planning: PlanningSettings = PlanningSettings()
     dock_types: dict[str, DockType] = {"dock2": DockType()}
     routing: RoutingSettings = RoutingSettings()
+    mqtt: MqttSettings = MqttSettings()
 
     @classmethod
     def settings_customise_sources(
