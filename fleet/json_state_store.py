@@ -50,7 +50,10 @@ class JsonFleetStateStore:
 
     def save_sync(self, snapshot: FleetSnapshot) -> None:
         """Write the snapshot atomically (temp file, fsync, rename)."""
-        text = json.dumps(snapshot_to_data(snapshot), indent=1, sort_keys=True, allow_nan=False)
+        try:
+            text = json.dumps(snapshot_to_data(snapshot), indent=1, sort_keys=True, allow_nan=False)
+        except ValueError as exc:  # NaN or infinity somewhere: refuse rather than write invalid JSON
+            raise FleetStoreError(f"{self.path}: snapshot not saved: {exc}") from None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
