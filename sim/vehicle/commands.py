@@ -147,6 +147,9 @@ def run_command(v: Vehicle, c: Command) -> int | None:
             if math.isfinite(c.p1) and c.p1 >= 0:
                 v.mission.set_current(int(c.p1))
             return _set_mode(v, Px4Mode.MISSION)
+        case 224:  # DO_SET_MISSION_CURRENT
+            ok = math.isfinite(c.p1) and v.mission.set_current(int(c.p1))
+            return ACCEPTED if ok else DENIED
         case 192:  # DO_REPOSITION
             return _reposition(v, c)
         case 34:  # DO_ORBIT

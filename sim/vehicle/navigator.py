@@ -42,6 +42,10 @@ class OrbitTarget:
     speed_mps: float
 
 
+#: Modes that may lift the vehicle off the ground.
+_CAN_LIFT_OFF = frozenset({Px4Mode.TAKEOFF, Px4Mode.MISSION})
+
+
 class RtlPhase(Enum):
     CLIMB = "climb"
     RETURN = "return"
@@ -69,6 +73,8 @@ class Navigator:
         self.rtl_phase = RtlPhase.CLIMB
         self.rtl_phase_since_s = 0.0
         self.speed_override_mps: float | None = None  # DO_CHANGE_SPEED
+        self.rtl_return_up_m = 0.0
+        self.mission_landing = False  # a mission NAV_LAND item is descending
 
     # ---- targets set by commands
     def hold_here(self, s: VehicleState) -> None:
@@ -203,12 +209,12 @@ class Navigator:
 
     def setpoint(self, s: VehicleState, wind_ne: tuple[float, float], now_s: float, dt_s: float) -> Setpoint:
         """The setpoint of the current mode (missions are resolved by the vehicle into hold targets)."""
-        if not s.armed or (s.landed_state is LandedState.ON_GROUND and s.mode is not Px4Mode.TAKEOFF):
+        if not s.armed or (s.landed_state is LandedState.ON_GROUND and s.mode not in _CAN_LIFT_OFF):
             return Setpoint(0.0, 0.0, 0.0)
         if s.mode is Px4Mode.TAKEOFF:
             rate = self.params["MPC_TKO_SPEED"]
             return self.climb_only(s, self.hold.up_m, dt_s, rate)
-        if s.mode is Px4Mode.LAND:
+        if s.mode is Px4Mode.LAND or (s.mode is Px4Mode.MISSION and self.mission_landing):
             return self.land_here(s, dt_s)
         if s.mode is Px4Mode.RETURN:
             return self.rtl(s, wind_ne, now_s, dt_s)

@@ -18,9 +18,9 @@ from sim.vehicle import kinematics as kin
 from sim.vehicle.failsafe import Action, FailsafeMonitor, Situation
 from sim.vehicle.flight_modes import Px4Mode
 from sim.vehicle.mavlink_endpoint import MavlinkEndpoint, MavMessage
-from sim.vehicle.mission import MissionRunner
+from sim.vehicle.mission_runner import MissionRunner
 from sim.vehicle.model import LandedState, LocalFrame, Motion, VehicleState
-from sim.vehicle.navigator import GROUND_CONTACT_M, Navigator
+from sim.vehicle.navigator import GROUND_CONTACT_M, Navigator, RtlPhase
 from sim.vehicle.params import ParamTable
 from sim.weather import Weather
 
@@ -102,12 +102,12 @@ class Vehicle:
         self.state.battery = battery.set_level(self.state.battery, config.battery_remaining, *self._cells())
         self.nav = Navigator(self.params)
         self.failsafe = FailsafeMonitor(self.params)
-        self.mission = MissionRunner(self)
         self.intervals_s = dict(DEFAULT_INTERVALS_S)
         self.intervals_s[MSG_HEARTBEAT] = 1.0 / config.heartbeat_hz
         self._next_due_s: dict[int, float] = {}
         self._last_hb_wall = 0.0
         self.endpoint = MavlinkEndpoint(config.sysid, 1, self._on_message)
+        self.mission = MissionRunner(self)
         self.t0_s = clock.now_s()
         self.last_tick_s = self.t0_s
         self.gcs_seen = False
@@ -268,6 +268,7 @@ class Vehicle:
         self._update_health(now)
         self._run_failsafes(now)
         if not self.endpoint.cut:
+            self.mission.poll()
             self._send_due(now)
 
     def _update_health(self, now_s: float) -> None:
@@ -310,12 +311,20 @@ class Vehicle:
             if abs(self.nav.hold.up_m - m.up_m) < 0.3:
                 s.landed_state = LandedState.IN_AIR
                 self.set_mode(Px4Mode.HOLD, keep_target=True)
-        elif s.mode is Px4Mode.LAND or (s.mode is Px4Mode.RETURN and self.nav.rtl_phase.value == "land"):
+        elif self._descending_to_land():
             s.landed_state = LandedState.LANDING
         elif m.up_m > GROUND_CONTACT_M:
             s.landed_state = LandedState.IN_AIR
         if s.landed_state is not before:
             self.send_now(MSG_EXTENDED_SYS_STATE)
+
+    def _descending_to_land(self) -> bool:
+        s = self.state
+        return (
+            s.mode is Px4Mode.LAND
+            or (s.mode is Px4Mode.RETURN and self.nav.rtl_phase is RtlPhase.LAND)
+            or (s.mode is Px4Mode.MISSION and self.nav.mission_landing)
+        )
 
     def _run_failsafes(self, now_s: float) -> None:
         s = self.state
