@@ -9,6 +9,7 @@ out-of-range coordinates, missing or duplicate dock ids, an unknown dock type.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -114,7 +115,9 @@ def _geometry(f: Mapping[str, Any], where: str) -> shapely.Geometry | None:
     if g is None:
         return None
     try:
-        geom = shape(g)
+        with warnings.catch_warnings():  # NaN coordinates warn here; they are refused just below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            geom = shape(g)
     except Exception as exc:  # shapely raises several types for malformed geometry
         raise GeoInputError(f"{where}: malformed geometry: {exc}") from None
     coords = shapely.get_coordinates(geom)

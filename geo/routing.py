@@ -97,7 +97,9 @@ def _convex_corners(poly: Polygon, nudge_m: float) -> FloatArray:
 
 
 def _crossing(a: FloatArray, b: FloatArray, edges: FloatArray) -> NDArray[np.bool_]:
-    """For each segment a[i]→b[i], whether it properly crosses any edge (x1, y1, x2, y2)."""
+    """For each segment a[i]→b[i], whether it crosses any edge (x1, y1, x2, y2). Passing exactly
+    through an edge's end counts as crossing (safe side: a leg through two obstacle corners is
+    refused); running along an edge does not."""
     m = len(a)
     hit = np.zeros(m, dtype=bool)
     if m == 0 or len(edges) == 0:
@@ -113,7 +115,7 @@ def _crossing(a: FloatArray, b: FloatArray, edges: FloatArray) -> NDArray[np.boo
         sx, sy = bx - ax, by - ay
         d3 = sx * (y1 - ay) - sy * (x1 - ax)
         d4 = sx * (y2 - ay) - sy * (x2 - ax)
-        hit[s : s + step] = np.any((d1 * d2 < 0) & (d3 * d4 < 0), axis=1)
+        hit[s : s + step] = np.any((d1 * d2 < 0) & (d3 * d4 <= 0), axis=1)
     return hit
 
 
