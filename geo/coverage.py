@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import shapely
@@ -29,6 +29,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.coverage_grid import grid_points, kth_response_time_s
+from geo.district import District
 from geo.model import DockSite, Wind
 from geo.reach import overhead_s
 from geo.reach_region import ReachRegions, RouterLike, is_grounded
@@ -65,6 +66,9 @@ class CoverageReport:
     worst_response_s: float
     worst_point_m: tuple[float, float]
     regions_m: dict[str, BaseGeometry] = field(repr=False)
+    demand_m: BaseGeometry = field(default_factory=Polygon, repr=False)
+    unavailable: tuple[str, ...] = ()
+    g1_breaks_at_wind_mps: float | None = None
 
     @property
     def guarantee_holds(self) -> bool:
@@ -157,7 +161,63 @@ def coverage_of_region(
         worst_response_s=worst_s,
         worst_point_m=worst_xy,
         regions_m={d.id: r for d, r in zip(docks, regions, strict=True)},
+        demand_m=demand_m,
     )
+
+
+def demand_region(district: District, router: RouterLike | None = None) -> BaseGeometry:
+    """Where incidents are served: the district minus the keep-out zones and, with a router, minus
+    the clearance it keeps around them (flights never go there)."""
+    if router is None or not router.obstacles_m:
+        return district.flyable_m
+    return district.boundary_m.difference(shapely.union_all(list(router.obstacles_m)))
+
+
+def keepout_area_km2(district: District) -> float:
+    """Area of the district covered by keep-out zones (km²)."""
+    if not district.keepouts:
+        return 0.0
+    zones = shapely.union_all([z.polygon_m for z in district.keepouts])
+    return float(district.boundary_m.intersection(zones).area) / 1e6
+
+
+def coverage_report(
+    district: District,
+    docks: Sequence[DockSite],
+    wind: Wind,
+    k: int,
+    router: RouterLike | None,
+    target_s: float,
+    unavailable: Iterable[str] = (),
+    *,
+    with_wind_limit: bool = True,
+) -> CoverageReport:
+    """G1/G2/G3 for a district: coverage of its demand region by the docks not in ``unavailable``.
+
+    ``with_wind_limit`` also finds the wind speed at which G1 (k = 1) breaks for those docks.
+    Raises ValueError for an unknown dock id or a bad k / target.
+    """
+    from geo.wind_limit import g1_breaks_at_wind_mps  # it builds on this module
+
+    known = {d.id for d in docks}
+    off = tuple(dict.fromkeys(unavailable))
+    unknown = [i for i in off if i not in known]
+    if unknown:
+        raise ValueError(f"unknown dock id(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    available = [d for d in docks if d.id not in off]
+    demand = demand_region(district, router)
+    report = coverage_of_region(
+        demand,
+        available,
+        wind,
+        k,
+        target_s,
+        router,
+        district_area_km2=district.area_km2,
+        keepout_area_km2=keepout_area_km2(district),
+    )
+    breaks = g1_breaks_at_wind_mps(demand, available, target_s, router) if with_wind_limit else None
+    return replace(report, unavailable=off, g1_breaks_at_wind_mps=breaks)
 
 
 def worst_response(
@@ -183,7 +243,7 @@ def worst_response(
     fallback = demand_m.representative_point()
     if len(flying) < k:
         return (math.inf, (fallback.x, fallback.y))
-    lo, hi = _bracket(demand_m, flying, wind, k, router, uncovered_at)
+    lo, hi = _bracket(demand_m, flying, wind, k, uncovered_at)
     if hi is None:  # never covered: some point is out of reach of k docks at any time
         gap = uncovered_at(lo)
         return (math.inf, _largest_part_point(gap))
@@ -205,7 +265,6 @@ def _bracket(
     flying: Sequence[DockSite],
     wind: Wind,
     k: int,
-    router: RouterLike | None,
     uncovered_at: Callable[[float], BaseGeometry],
 ) -> tuple[float, float | None]:
     """A bracket [lo, hi] with demand uncovered at lo and covered at hi (hi None if never)."""
@@ -213,7 +272,9 @@ def _bracket(
     pts = grid_points(demand_m, BRACKET_CELL_M)
     if len(pts) == 0:
         pts = np.array([[demand_m.representative_point().x, demand_m.representative_point().y]])
-    times = kth_response_time_s(pts, flying, wind, k, router)
+    # Straight legs only: detours around keep-out zones only lengthen routes, so this stays a lower
+    # bound of τ*, and it is cheap.
+    times = kth_response_time_s(pts, flying, wind, k)
     grid_worst = float(np.max(times))
     if not math.isfinite(grid_worst):
         return (floor_s, None)

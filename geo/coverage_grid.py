@@ -67,8 +67,38 @@ def grid_points(demand_m: BaseGeometry, cell_m: float) -> FloatArray:
     return np.column_stack([gx.ravel()[inside], gy.ravel()[inside]])
 
 
+class _RouterView:
+    """A router with its obstacles merged and the regions its nodes see cached (node positions are
+    shared by every dock, so one visibility polygon per node serves them all)."""
+
+    def __init__(self, router: RouterLike) -> None:
+        self.router = router
+        self.obstacles = shapely.union_all(list(router.obstacles_m)) if router.obstacles_m else None
+        if self.obstacles is not None:
+            shapely.prepare(self.obstacles)
+        self._seen: dict[tuple[float, float], tuple[float, BaseGeometry]] = {}
+
+    def may_block(self, origin: tuple[float, float], pts: FloatArray) -> bool:
+        if self.obstacles is None or len(pts) == 0:
+            return False
+        starts = np.broadcast_to(np.asarray(origin), pts.shape)
+        lines = shapely.linestrings(np.stack([starts, pts], axis=1))
+        return bool(np.any(shapely.intersects(lines, self.obstacles)))
+
+    def seen(self, node: tuple[float, float], radius_m: float) -> BaseGeometry:
+        cached = self._seen.get(node)
+        if cached is None or cached[0] < radius_m:
+            cached = (radius_m, self.router.visible_region(node, radius_m))
+            self._seen[node] = cached
+        return cached[1]
+
+
 def dock_response_time_s(
-    points_m: FloatArray, dock: DockSite, wind: Wind, router: RouterLike | None = None
+    points_m: FloatArray,
+    dock: DockSite,
+    wind: Wind,
+    router: RouterLike | None = None,
+    _view: _RouterView | None = None,
 ) -> FloatArray:
     """Response time (s) of one dock to each point; ``inf`` where it cannot go (or is grounded)."""
     pts = np.asarray(points_m, dtype=np.float64).reshape(-1, 2)
@@ -78,7 +108,10 @@ def dock_response_time_s(
     straight = response_time_s(dx, dy, dock.reach, wind)
     if router is None or len(pts) == 0:
         return straight
+    view = _view or _RouterView(router)
     origin = (dock.x_m, dock.y_m)
+    if not view.may_block(origin, pts):
+        return straight
     leg = leg_cost_for(dock, wind)
     routed = router.costs_from(origin, pts, leg)
     direct = constant_speed_leg_time_s(dx, dy, wind, dock.reach.cruise_mps)
@@ -90,9 +123,10 @@ def dock_response_time_s(
     idx = np.flatnonzero(blocked)
     far = pts[idx]
     base_s = overhead_s(dock.reach)
+    reach_m = float(np.max(np.hypot(far[:, 0] - dock.x_m, far[:, 1] - dock.y_m)))
     for (nx, ny), cost_s in router.node_costs_from(origin, leg)[1:]:
-        radius_m = float(np.max(np.hypot(far[:, 0] - nx, far[:, 1] - ny))) + 1.0
-        seen = shapely.contains_xy(router.visible_region((nx, ny), radius_m), far[:, 0], far[:, 1])
+        radius_m = reach_m + float(np.hypot(nx - dock.x_m, ny - dock.y_m)) + 1.0
+        seen = shapely.contains_xy(view.seen((nx, ny), radius_m), far[:, 0], far[:, 1])
         if not np.any(seen):
             continue
         last = wind_cruise_time_s(
@@ -115,7 +149,8 @@ def kth_response_time_s(
     pts = np.asarray(points_m, dtype=np.float64).reshape(-1, 2)
     if len(docks) < k:
         return np.full(len(pts), np.inf)
-    times = np.vstack([dock_response_time_s(pts, d, wind, router) for d in docks])
+    view = _RouterView(router) if router is not None else None
+    times = np.vstack([dock_response_time_s(pts, d, wind, router, view) for d in docks])
     kth: FloatArray = np.partition(times, k - 1, axis=0)[k - 1]
     return kth
 

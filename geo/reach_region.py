@@ -113,7 +113,7 @@ class ReachRegions:
             node_disc = centre.buffer(radius_m, quad_segs=self.quad_segs)
             seen = self._visible((nx, ny), radius_m + self.wind.speed_mps * last_s)
             parts.append(node_disc.intersection(seen))
-        return shapely.union_all(parts)
+        return _polygonal(shapely.union_all(parts))
 
     def _node_costs(self, index: int) -> list[tuple[tuple[float, float], float]]:
         if index not in self._nodes:
@@ -142,6 +142,14 @@ class ReachRegions:
             cached = (grown, self.router.visible_region(origin, grown, self.quad_segs))
             self._seen[origin] = cached
         return cached[1]
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The areal part of a geometry (intersections may leave stray lines or points)."""
+    if isinstance(geom, Polygon | MultiPolygon):
+        return geom
+    polys = [g for g in shapely.get_parts(geom) if isinstance(g, Polygon | MultiPolygon) and not g.is_empty]
+    return shapely.union_all(polys) if polys else Polygon()
 
 
 def reach_region(

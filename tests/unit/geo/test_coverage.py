@@ -10,7 +10,7 @@ import shapely
 from scipy.optimize import brentq
 from shapely.geometry import Point, box
 
-from geo.coverage import WORST_TOL_S, coverage_of_region, uncovered_region
+from geo.coverage import WORST_TOL_S, coverage_of_region, coverage_report, uncovered_region
 from geo.coverage_grid import grid_coverage
 from geo.model import DockSite, ReachParams, Wind
 from geo.reach_region import reach_region
@@ -227,3 +227,49 @@ def test_coverage_with_a_keepout_matches_the_grid_and_excludes_the_zone():
     assert grid.covered_fraction == pytest.approx(with_zone.covered_fraction, abs=band_m2 / demand.area)
     assert grid.worst_response_s <= with_zone.worst_response_s + 0.5
     assert with_zone.worst_response_s - grid.worst_response_s <= 50.0 * math.sqrt(2) / 2 / 15.0 + 0.5
+
+
+# --- coverage_report on a District -----------------------------------------------------------------
+
+
+def small_district():
+    from geo.crs import LocalFrame
+    from geo.district import District, KeepOut
+
+    return District(
+        "test",
+        LocalFrame.from_epsg(4547),
+        box(-2000.0, -2000.0, 3000.0, 2000.0),
+        (KeepOut("wall", "wall", WALL, "sample"),),
+    )
+
+
+def test_coverage_report_of_a_district_with_unavailable_docks():
+    district = small_district()
+    docks = [DockSite("a", 0.0, 0.0), DockSite("b", 2500.0, 0.0), DockSite("c", 1000.0, 1500.0)]
+    router = wall_router()
+    full = coverage_report(district, docks, Wind.calm(), 1, router, 300.0)
+    assert full.available == ("a", "b", "c")
+    assert full.district_area_km2 == pytest.approx(20.0)
+    assert full.keepout_area_km2 == pytest.approx(0.6)
+    assert not full.demand_m.intersects(Point(600.0, 0.0))  # inside the zone: not demand
+    assert full.g1_breaks_at_wind_mps is not None
+    without_b = coverage_report(
+        district, docks, Wind.calm(), 1, router, 300.0, ["b", "b"], with_wind_limit=False
+    )
+    assert without_b.available == ("a", "c")
+    assert without_b.unavailable == ("b",)
+    assert without_b.g1_breaks_at_wind_mps is None
+    assert without_b.covered_fraction < full.covered_fraction
+    assert without_b.uncovered_m.contains(Point(2900.0, -1900.0))  # b's corner
+    with pytest.raises(ValueError, match="unknown dock id"):
+        coverage_report(district, docks, Wind.calm(), 1, router, 300.0, ["zz"])
+
+
+def test_g1_fails_in_calm_air_means_zero_and_grounding_is_reported():
+    district = small_district()
+    docks = [DockSite("a", 0.0, 0.0)]
+    report = coverage_report(district, docks, Wind(9.0, 0.0), 1, wall_router(), 300.0)
+    assert report.g1_breaks_at_wind_mps == 0.0
+    assert report.grounded == ("a",)
+    assert report.worst_response_s == math.inf
