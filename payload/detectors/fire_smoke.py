@@ -1,0 +1,228 @@
+"""Fire and smoke in RGB: colour proposes, dynamics and heat confirm (reference/payload.md §4.1).
+
+Colour alone is hopeless (a ginger cat is 20 % "fire"), so a colour blob becomes ``fire`` only if
+its outline flickers over the last frames (after cancelling the drone's drift) and, where a
+co-aligned radiometric frame is given, it is hot; a cool thermal reading vetoes fire outright.
+Smoke is a grey, low-saturation region of some size that moves or grows over the frames.
+
+Colour rules: Chen, Wu & Chiou 2004 (RGB/saturation) AND Çelik & Demirel 2009 (YCbCr).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from payload.alignment import FrameAligner, to_grey
+from payload.model import BBox, CameraModel, Detection, Label
+
+U8 = npt.NDArray[np.uint8]
+B = npt.NDArray[np.bool_]
+SOURCE = "fire_smoke_rule"
+
+
+@dataclass(frozen=True)
+class FireSmokeParams:
+    red_threshold: int = 135  # Chen R_T
+    saturation_threshold: int = 55  # Chen S_T
+    celik_tau: int = 40
+    smoke_max_chroma: int = 25
+    smoke_grey_range: tuple[int, int] = (110, 232)
+    min_fire_area_m2: float = 0.2
+    min_smoke_area_m2: float = 2.0
+    smoke_merge_m: float = 3.0
+    history_frames: int = 8
+    min_frames: int = 5
+    flicker_ratio: float = 0.3
+    brightness_cv: float = 0.03
+    smoke_motion_ratio: float = 0.2
+    fire_min_c: float = 150.0
+    align: bool = True
+
+
+def fire_colour_mask(bgr: U8, p: FireSmokeParams | None = None) -> B:
+    """Pixels that pass both fire colour rules (Chen 2004 and Çelik 2009)."""
+    p = p or FireSmokeParams()
+    b, g, r = (bgr[..., i].astype(np.int16) for i in range(3))
+    s = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[..., 1].astype(np.int16)
+    chen = (
+        (r > p.red_threshold)
+        & (r >= g)
+        & (g > b)
+        & (s * p.red_threshold >= (255 - r) * p.saturation_threshold)
+    )
+    ycc = cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb).astype(np.float32)
+    y, cr, cb = ycc[..., 0], ycc[..., 1], ycc[..., 2]
+    celik = (
+        (y > cb)
+        & (cr > cb)
+        & (y > y.mean())
+        & (cb < cb.mean())
+        & (cr > cr.mean())
+        & (np.abs(cb - cr) >= p.celik_tau)
+    )
+    result: B = chen & celik
+    return result
+
+
+def smoke_colour_mask(bgr: U8, p: FireSmokeParams | None = None) -> B:
+    """Greyish, light pixels (Chen 2004 smoke rule)."""
+    p = p or FireSmokeParams()
+    hi = bgr.max(axis=2).astype(np.int16)
+    lo = bgr.min(axis=2).astype(np.int16)
+    grey = (hi + lo) // 2
+    result: B = (
+        (hi - lo < p.smoke_max_chroma) & (grey >= p.smoke_grey_range[0]) & (grey <= p.smoke_grey_range[1])
+    )
+    return result
+
+
+def _blobs(mask: B, min_px: int, close_px: int = 3) -> list[tuple[int, int, int, int, B]]:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_px, close_px))
+    m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    return [
+        (int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]), labels == i)
+        for i in range(1, n)
+        if stats[i, 4] >= min_px
+    ]
+
+
+def _changed_ratio(masks: list[B], valids: list[B], window: tuple[slice, slice]) -> float:
+    stack = np.stack([m[window] for m in masks])
+    valid = np.logical_and.reduce([v[window] for v in valids])
+    ever = stack.any(axis=0) & valid
+    changed = (stack.any(axis=0) & ~stack.all(axis=0)) & valid
+    return float(changed.sum()) / max(int(ever.sum()), 1)
+
+
+def rgb_box_to_thermal(box: BBox, rgb: CameraModel, ir: CameraModel) -> BBox:
+    """The same rays in a co-aligned thermal camera (same position and attitude, other optics)."""
+    x, y, w, h = box
+    scale = ir.f_px / rgb.f_px
+    return (
+        ir.cx_px + (x - rgb.cx_px) * scale,
+        ir.cy_px + (y - rgb.cy_px) * scale,
+        w * scale,
+        h * scale,
+    )
+
+
+class FireSmokeDetector:
+    """Stateful: feed frames in time order with :meth:`update`; it returns confirmed fire/smoke."""
+
+    def __init__(self, params: FireSmokeParams | None = None) -> None:
+        self.p = params or FireSmokeParams()
+        self._aligner: FrameAligner | None = None
+        self._history: deque[tuple[B, B, npt.NDArray[np.float32], B]] = deque(maxlen=self.p.history_frames)
+
+    def reset(self) -> None:
+        self._aligner = None
+        self._history.clear()
+
+    def _to_reference(self, bgr: U8) -> tuple[U8, B, npt.NDArray[np.float64]] | None:
+        if not self.p.align:
+            return bgr, np.ones(bgr.shape[:2], bool), np.eye(3, dtype=np.float64)
+        grey = to_grey(bgr)
+        if self._aligner is None:
+            self._aligner = FrameAligner(grey)
+            return bgr, np.ones(bgr.shape[:2], bool), np.eye(3)
+        h = self._aligner.homography(grey)
+        if h is None:
+            return None
+        warped, valid = self._aligner.warp(bgr, h)
+        return np.asarray(warped, dtype=np.uint8), valid > 0, h
+
+    def update(
+        self,
+        bgr: U8,
+        gsd_m: float,
+        thermal_c: npt.NDArray[np.floating] | None = None,
+        rgb_camera: CameraModel | None = None,
+        ir_camera: CameraModel | None = None,
+    ) -> list[Detection]:
+        """Detections in ``bgr``'s own pixels. ``thermal_c`` is a co-aligned radiometric frame."""
+        ref = self._to_reference(bgr)
+        if ref is None:  # lost alignment: start again from this frame
+            self.reset()
+            ref = self._to_reference(bgr)
+            assert ref is not None
+        img, valid, h = ref
+        fire = fire_colour_mask(img, self.p) & valid
+        smoke = smoke_colour_mask(img, self.p) & valid & ~fire
+        grey = to_grey(img).astype(np.float32)
+        self._history.append((fire, smoke, grey, valid))
+        if len(self._history) < self.p.min_frames:
+            return []
+        fires, smokes, greys, valids = (list(x) for x in zip(*self._history, strict=True))
+        px_m2 = gsd_m * gsd_m
+        h_inv = np.asarray(np.linalg.inv(h), dtype=np.float64)
+        found: list[Detection] = []
+        with_thermal = thermal_c is not None and rgb_camera is not None and ir_camera is not None
+        for x, y, w, hh, blob in _blobs(fire, max(int(self.p.min_fire_area_m2 / px_m2), 4)):
+            win = (slice(max(y - 3, 0), y + hh + 3), slice(max(x - 3, 0), x + w + 3))
+            ratio = _changed_ratio(fires, valids, win)
+            levels = np.array([g[blob].mean() for g in greys])
+            cv = float(levels.std() / max(levels.mean(), 1.0))
+            flicker = ratio >= self.p.flicker_ratio or cv >= self.p.brightness_cv
+            box = _box_back((x, y, w, hh), h_inv)
+            if not flicker:
+                continue
+            peak = None
+            if with_thermal:
+                assert thermal_c is not None and rgb_camera is not None and ir_camera is not None
+                peak = _max_in(thermal_c, rgb_box_to_thermal(box, rgb_camera, ir_camera))
+                if peak is None or peak < self.p.fire_min_c:
+                    continue  # the thermal camera sees no fire there: a veto
+            confidence = 0.7 if peak is None else 0.9
+            found.append(
+                Detection(
+                    Label.FIRE, confidence, box, SOURCE, t_peak_c=peak, area_m2=float(blob.sum()) * px_m2
+                )
+            )
+        merge_px = max(int(self.p.smoke_merge_m / gsd_m) | 1, 3)
+        for x, y, w, hh, blob in _blobs(smoke, max(int(self.p.min_smoke_area_m2 / px_m2), 4), merge_px):
+            win = (slice(y, y + hh), slice(x, x + w))
+            if _changed_ratio(smokes, valids, win) < self.p.smoke_motion_ratio:
+                continue
+            near_fire = any(_overlaps((x, y, w, hh), d.bbox_px, h) for d in found)
+            found.append(
+                Detection(
+                    Label.SMOKE,
+                    0.75 if near_fire else 0.55,
+                    _box_back((x, y, w, hh), h_inv),
+                    SOURCE,
+                    area_m2=float((blob & smoke).sum()) * px_m2,
+                )
+            )
+        return found
+
+
+def _box_back(box: tuple[int, int, int, int], h_inv: npt.NDArray[np.float64]) -> BBox:
+    x, y, w, h = box
+    pts = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float32).reshape(-1, 1, 2)
+    back = cv2.perspectiveTransform(pts, h_inv).reshape(-1, 2)
+    x0, y0 = back.min(axis=0)
+    x1, y1 = back.max(axis=0)
+    return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+
+def _overlaps(ref_box: tuple[int, int, int, int], cur_box: BBox, h: npt.NDArray[np.float64]) -> bool:
+    x, y, w, hh = ref_box
+    cx, cy, cw, ch = _box_back((int(cur_box[0]), int(cur_box[1]), int(cur_box[2]), int(cur_box[3])), h)
+    margin = max(cw, ch)
+    return not (cx > x + w + margin or cx + cw < x - margin or cy > y + hh + margin or cy + ch < y - margin)
+
+
+def _max_in(temp_c: npt.NDArray[np.floating], box: BBox) -> float | None:
+    hgt, wid = temp_c.shape
+    x, y, w, h = box
+    x0, y0 = max(int(x) - 1, 0), max(int(y) - 1, 0)
+    x1, y1 = min(int(np.ceil(x + w)) + 1, wid), min(int(np.ceil(y + h)) + 1, hgt)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return float(temp_c[y0:y1, x0:x1].max())
