@@ -26,6 +26,7 @@ class Track:
     first_seen_s: float
     last_seen_s: float
     detection: Detection
+    """The latest detection (its box is in the latest frame)."""
     hits: int = 1
     sum_east_m: float = 0.0
     sum_north_m: float = 0.0
@@ -91,9 +92,8 @@ class Tracker:
             tr.sum_north_m += n
             tr.last_seen_s = t_s
             tr.uncertainty_m = min(tr.uncertainty_m, point.uncertainty_m)
-            if det.confidence >= tr.best_confidence:
-                tr.best_confidence = det.confidence
-                tr.detection = det
+            tr.best_confidence = max(tr.best_confidence, det.confidence)
+            tr.detection = det
             if tr.hits >= self.min_hits and not tr.reported:
                 tr.reported = True
                 confirmed.append(tr)

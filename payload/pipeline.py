@@ -1,0 +1,192 @@
+"""From frames to leads: run the chosen detectors, georeference, track, confirm.
+
+One :class:`DetectionPipeline` per camera pair (RGB + co-aligned thermal) and per detection task.
+:meth:`DetectionPipeline.detect` gives one frame's georeferenced detections (what the CLI prints);
+:meth:`DetectionPipeline.process` feeds the tracker and returns the leads confirmed by this frame.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from payload.detectors.crowd import CrowdParams, detect_crowds
+from payload.detectors.fire_smoke import FireSmokeDetector, FireSmokeParams
+from payload.detectors.stationary import StationaryObjectDetector, StationaryParams
+from payload.detectors.thermal import HotSpotParams, WarmBodyParams, detect_hot_spots, detect_warm_bodies
+from payload.georef import BelowHorizonError, gsd_m, pixel_to_ground
+from payload.model import AttitudeErrors, Detection, Frame, FrameKind, GroundPoint, Label, Lead
+from payload.ports import PixelDetector
+from payload.tracking import Tracker
+
+
+class DetectorName(StrEnum):
+    """Detectors a mission can ask for (``ai_detect_start`` ``detectors``)."""
+
+    HOT_SPOT = "hot_spot"
+    WARM_BODY = "warm_body"
+    FIRE_SMOKE = "fire_smoke"
+    CROWD = "crowd"
+    STATIONARY = "stationary"
+    PERSON = "person"  # HOG, or the ONNX plug-in when one is configured
+
+
+ALL_DETECTORS = frozenset(DetectorName)
+RGB_DETECTORS = frozenset({DetectorName.FIRE_SMOKE, DetectorName.STATIONARY, DetectorName.PERSON})
+
+
+@dataclass(frozen=True)
+class Located:
+    """A detection, the frame it was found in, and where it is on the ground."""
+
+    detection: Detection
+    frame: Frame
+    ground: GroundPoint | None
+
+
+@dataclass(frozen=True)
+class PipelineParams:
+    hot_spot: HotSpotParams = field(default_factory=HotSpotParams)
+    warm_body: WarmBodyParams = field(default_factory=WarmBodyParams)
+    fire_smoke: FireSmokeParams = field(default_factory=FireSmokeParams)
+    stationary: StationaryParams = field(default_factory=StationaryParams)
+    crowd: CrowdParams = field(default_factory=CrowdParams)
+    errors: AttitudeErrors = field(default_factory=AttitudeErrors)
+    min_hits: int = 3
+    gate_m: float = 3.0
+    max_age_s: float = 10.0
+
+
+class DetectionPipeline:
+    """Stateful over a frame sequence (fire flicker, stationary objects, tracks)."""
+
+    def __init__(
+        self,
+        detectors: Iterable[str] = ALL_DETECTORS,
+        params: PipelineParams | None = None,
+        person_detector: PixelDetector | None = None,
+        stationary_region: npt.NDArray[np.uint8] | None = None,
+    ) -> None:
+        self.detectors = frozenset(DetectorName(d) for d in detectors)
+        self.p = params or PipelineParams()
+        self.person_detector = person_detector
+        self._fire = FireSmokeDetector(self.p.fire_smoke)
+        self._stationary = StationaryObjectDetector(self.p.stationary, stationary_region)
+        self.tracker = Tracker(self.p.gate_m, self.p.min_hits, self.p.max_age_s)
+
+    def _locate(self, det: Detection, frame: Frame) -> Located:
+        if frame.pose is None:
+            return Located(det, frame, None)
+        u, v = det.centre_px
+        w, h = det.bbox_px[2], det.bbox_px[3]
+        try:
+            gsd = max(gsd_m(frame.camera, frame.pose, u, v))
+            ground = pixel_to_ground(
+                frame.camera, frame.pose, u, v, self.p.errors, extra_m=0.25 * max(w, h) * gsd
+            )
+        except BelowHorizonError:
+            ground = None
+        return Located(det, frame, ground)
+
+    @staticmethod
+    def _gsd(frame: Frame) -> float:
+        if frame.pose is None:
+            return 0.1
+        across, along = gsd_m(frame.camera, frame.pose)
+        return float(np.sqrt(across * along)) if np.isfinite(along) else 0.1
+
+    def detect(self, rgb: Frame | None = None, thermal: Frame | None = None) -> list[Located]:
+        """One frame (or a co-aligned RGB + thermal pair): every detection, georeferenced if posed."""
+        found: list[Located] = []
+        people: list[Located] = []
+        if thermal is not None:
+            if thermal.kind is not FrameKind.THERMAL:
+                raise ValueError("the thermal frame must be of kind 'thermal'")
+            gsd = self._gsd(thermal)
+            temp = np.asarray(thermal.image, dtype=np.float32)
+            if DetectorName.HOT_SPOT in self.detectors:
+                found += [self._locate(d, thermal) for d in detect_hot_spots(temp, gsd, self.p.hot_spot)]
+            if self.detectors & {DetectorName.WARM_BODY, DetectorName.CROWD}:
+                bodies = [self._locate(d, thermal) for d in detect_warm_bodies(temp, gsd, self.p.warm_body)]
+                people += bodies
+                if DetectorName.WARM_BODY in self.detectors:
+                    found += bodies
+        if rgb is not None:
+            if rgb.kind is not FrameKind.RGB:
+                raise ValueError("the RGB frame must be of kind 'rgb'")
+            gsd = self._gsd(rgb)
+            img = np.asarray(rgb.image, dtype=np.uint8)
+            if DetectorName.FIRE_SMOKE in self.detectors:
+                temp_c = None if thermal is None else np.asarray(thermal.image, dtype=np.float32)
+                dets = self._fire.update(img, gsd, temp_c, rgb.camera, thermal.camera if thermal else None)
+                found += [self._locate(d, rgb) for d in dets]
+            if DetectorName.STATIONARY in self.detectors:
+                found += [self._locate(d, rgb) for d in self._stationary.update(img, rgb.t_s, gsd)]
+            if DetectorName.PERSON in self.detectors and self.person_detector is not None:
+                persons = [self._locate(d, rgb) for d in self.person_detector.detect(img)]
+                found += persons
+                if thermal is None:
+                    people += persons
+        if DetectorName.CROWD in self.detectors:
+            found += self._crowds(people)
+        return found
+
+    def _crowds(self, people: list[Located]) -> list[Located]:
+        posed = [p for p in people if p.ground is not None]
+        if not posed:
+            return []
+        ref = posed[0].ground
+        assert ref is not None
+        pts = [((p.ground.east_m - ref.east_m), (p.ground.north_m - ref.north_m)) for p in posed if p.ground]
+        crowds = detect_crowds([p.detection for p in posed], pts, self.p.crowd)
+        frame = posed[0].frame
+        return [self._locate(c, frame) for c in crowds]
+
+    def process(self, rgb: Frame | None = None, thermal: Frame | None = None) -> list[Lead]:
+        """Detect, track, and return the leads that this frame confirmed (each track once)."""
+        located = self.detect(rgb, thermal)
+        first = rgb if rgb is not None else thermal
+        t_s = first.t_s if first is not None else 0.0
+        by_id: dict[int, Located] = {}
+        observations: list[tuple[Detection, GroundPoint]] = []
+        for loc in located:
+            if loc.ground is not None:
+                by_id[id(loc.detection)] = loc
+                observations.append((loc.detection, loc.ground))
+        leads: list[Lead] = []
+        for track in self.tracker.update(t_s, observations):
+            seen = by_id.get(id(track.detection))
+            if seen is None:
+                continue
+            d = track.detection
+            lon, lat = track.lon_lat
+            leads.append(
+                Lead(
+                    lead_id=str(uuid.uuid4()),
+                    track_id=track.track_id,
+                    label=d.label,
+                    confidence=track.best_confidence,
+                    source=d.source,
+                    camera=seen.frame.kind,
+                    bbox_px=d.bbox_px,
+                    image_size_px=(seen.frame.camera.width_px, seen.frame.camera.height_px),
+                    t_capture_s=seen.frame.t_s,
+                    frames_confirmed=track.hits,
+                    lon_deg=lon,
+                    lat_deg=lat,
+                    uncertainty_m=track.uncertainty_m,
+                    t_peak_c=d.t_peak_c,
+                    area_m2=d.area_m2,
+                    count=d.count,
+                    pose=seen.frame.pose,
+                )
+            )
+        return leads
+
+
+__all__ = ["ALL_DETECTORS", "DetectionPipeline", "DetectorName", "Label", "Located", "PipelineParams"]
