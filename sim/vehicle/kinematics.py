@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from sim.vehicle.model import Motion
 
+#: Share of the acceleration limit used to plan braking.
+BRAKE_FRACTION = 0.7
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -36,10 +39,10 @@ def track_ground_speed_mps(
 
 
 def stopping_speed_mps(distance_m: float, accel_mps2: float, dt_s: float) -> float:
-    """Largest speed from which the vehicle can still stop within ``distance_m``."""
-    return min(
-        math.sqrt(2.0 * accel_mps2 * max(distance_m, 0.0)), distance_m / dt_s if dt_s > 0 else math.inf
-    )
+    """Largest speed from which the vehicle can still stop within ``distance_m`` braking at
+    :data:`BRAKE_FRACTION` of ``accel_mps2`` (the margin keeps a discrete step from overshooting)."""
+    d = max(distance_m, 0.0)
+    return min(math.sqrt(2.0 * BRAKE_FRACTION * accel_mps2 * d), d / dt_s if dt_s > 0 else math.inf)
 
 
 def velocity_to_point(

@@ -162,6 +162,8 @@ class MissionRunner:
             elif it.command == DO_CHANGE_SPEED and math.isfinite(it.param2) and it.param2 > 0:
                 nav.speed_override_mps = min(it.param2, self.v.params["MPC_XY_VEL_MAX"])
             self._item_done()
+            if self.state is not MissionState.ACTIVE:
+                return None
         return None
 
     def _implicit_takeoff(self, it: MissionItem) -> None:
@@ -222,3 +224,5 @@ class MissionRunner:
         self.v.send_now(42)
         if self.v.state.in_air and self.v.state.mode is Px4Mode.MISSION:
             self.v.set_mode(Px4Mode.HOLD, keep_target=True)
+        elif not self.v.state.in_air:
+            self.v.nav.hold_here(self.v.state)  # landed: stay on the ground until disarmed
