@@ -32,7 +32,7 @@ from geo.coverage_grid import grid_points, kth_response_time_s
 from geo.district import District
 from geo.model import DockSite, Wind
 from geo.reach import overhead_s
-from geo.reach_region import ReachRegions, RouterLike, is_grounded
+from geo.reach_region import ReachRegions, RouterLike, RouterView, is_grounded
 
 #: Uncovered area (m²) below which a region counts as covered (float noise at tangencies; 1e-3 m²
 #: at a right-angled corner is a gap of ~3 cm, i.e. ~2 ms of flight).
@@ -134,13 +134,16 @@ def coverage_of_region(
     *,
     district_area_km2: float | None = None,
     keepout_area_km2: float = 0.0,
+    view: RouterView | None = None,
 ) -> CoverageReport:
     """k-coverage of ``demand_m`` (local metres) by ``docks`` (all available) in a steady wind."""
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     if not (math.isfinite(target_s) and target_s > 0):
         raise ValueError(f"target_s must be a positive finite number, got {target_s!r}")
-    builder = ReachRegions(docks, wind, router)
+    if view is None and router is not None:
+        view = RouterView(router)
+    builder = ReachRegions(docks, wind, router, view=view)
     regions = builder.regions(target_s)
     uncovered = uncovered_region(demand_m, regions, k)
     demand_area = demand_m.area
@@ -206,6 +209,7 @@ def coverage_report(
         raise ValueError(f"unknown dock id(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     available = [d for d in docks if d.id not in off]
     demand = demand_region(district, router)
+    view = RouterView(router) if router is not None else None
     report = coverage_of_region(
         demand,
         available,
@@ -215,8 +219,11 @@ def coverage_report(
         router,
         district_area_km2=district.area_km2,
         keepout_area_km2=keepout_area_km2(district),
+        view=view,
     )
-    breaks = g1_breaks_at_wind_mps(demand, available, target_s, router) if with_wind_limit else None
+    breaks = (
+        g1_breaks_at_wind_mps(demand, available, target_s, router, view=view) if with_wind_limit else None
+    )
     return replace(report, unavailable=off, g1_breaks_at_wind_mps=breaks)
 
 
@@ -236,6 +243,7 @@ def worst_response(
         return (0.0, (math.nan, math.nan))
     flying = [d for d in docks if not is_grounded(d, wind)]
     regions = builder or ReachRegions(docks, wind, router)
+    view = regions.view
 
     def uncovered_at(t_s: float) -> BaseGeometry:
         return uncovered_region(demand_m, regions.regions(t_s), k)
@@ -257,7 +265,7 @@ def worst_response(
             lo, last_gap = mid, gap
     if last_gap is None:
         last_gap = uncovered_at(lo)
-    return (hi, _worst_point(last_gap, flying, wind, k, router, fallback))
+    return (hi, _worst_point(last_gap, flying, wind, k, router, view, fallback))
 
 
 def _bracket(
@@ -300,6 +308,7 @@ def _worst_point(
     wind: Wind,
     k: int,
     router: RouterLike | None,
+    view: RouterView | None,
     fallback: Point,
 ) -> tuple[float, float]:
     """The candidate of the last uncovered set with the largest k-th response time."""
@@ -308,7 +317,7 @@ def _worst_point(
     parts = shapely.get_parts(gap)
     coords = [shapely.get_coordinates(parts), shapely.get_coordinates(shapely.point_on_surface(parts))]
     cand = np.vstack(coords)
-    times = kth_response_time_s(cand, flying, wind, k, router)
+    times = kth_response_time_s(cand, flying, wind, k, router, view)
     best = int(np.argmax(np.where(np.isfinite(times), times, np.inf)))
     return (float(cand[best, 0]), float(cand[best, 1]))
 

@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.model import DockSite, Wind
 from geo.reach import constant_speed_leg_time_s, overhead_s, response_time_s, wind_cruise_time_s
-from geo.reach_region import RouterLike, is_grounded, leg_cost_for
+from geo.reach_region import RouterLike, RouterView, is_grounded, leg_cost_for
 
 FloatArray = NDArray[np.float64]
 
@@ -67,38 +67,12 @@ def grid_points(demand_m: BaseGeometry, cell_m: float) -> FloatArray:
     return np.column_stack([gx.ravel()[inside], gy.ravel()[inside]])
 
 
-class _RouterView:
-    """A router with its obstacles merged and the regions its nodes see cached (node positions are
-    shared by every dock, so one visibility polygon per node serves them all)."""
-
-    def __init__(self, router: RouterLike) -> None:
-        self.router = router
-        self.obstacles = shapely.union_all(list(router.obstacles_m)) if router.obstacles_m else None
-        if self.obstacles is not None:
-            shapely.prepare(self.obstacles)
-        self._seen: dict[tuple[float, float], tuple[float, BaseGeometry]] = {}
-
-    def may_block(self, origin: tuple[float, float], pts: FloatArray) -> bool:
-        if self.obstacles is None or len(pts) == 0:
-            return False
-        starts = np.broadcast_to(np.asarray(origin), pts.shape)
-        lines = shapely.linestrings(np.stack([starts, pts], axis=1))
-        return bool(np.any(shapely.intersects(lines, self.obstacles)))
-
-    def seen(self, node: tuple[float, float], radius_m: float) -> BaseGeometry:
-        cached = self._seen.get(node)
-        if cached is None or cached[0] < radius_m:
-            cached = (radius_m, self.router.visible_region(node, radius_m))
-            self._seen[node] = cached
-        return cached[1]
-
-
 def dock_response_time_s(
     points_m: FloatArray,
     dock: DockSite,
     wind: Wind,
     router: RouterLike | None = None,
-    _view: _RouterView | None = None,
+    view: RouterView | None = None,
 ) -> FloatArray:
     """Response time (s) of one dock to each point; ``inf`` where it cannot go (or is grounded)."""
     pts = np.asarray(points_m, dtype=np.float64).reshape(-1, 2)
@@ -108,7 +82,7 @@ def dock_response_time_s(
     straight = response_time_s(dx, dy, dock.reach, wind)
     if router is None or len(pts) == 0:
         return straight
-    view = _view or _RouterView(router)
+    view = view or RouterView(router)
     origin = (dock.x_m, dock.y_m)
     if not view.may_block(origin, pts):
         return straight
@@ -142,6 +116,7 @@ def kth_response_time_s(
     wind: Wind,
     k: int,
     router: RouterLike | None = None,
+    view: RouterView | None = None,
 ) -> FloatArray:
     """The k-th smallest response time over ``docks`` at each point (``inf`` with fewer than k)."""
     if k < 1:
@@ -149,7 +124,8 @@ def kth_response_time_s(
     pts = np.asarray(points_m, dtype=np.float64).reshape(-1, 2)
     if len(docks) < k:
         return np.full(len(pts), np.inf)
-    view = _RouterView(router) if router is not None else None
+    if view is None and router is not None:
+        view = RouterView(router)
     times = np.vstack([dock_response_time_s(pts, d, wind, router, view) for d in docks])
     kth: FloatArray = np.partition(times, k - 1, axis=0)[k - 1]
     return kth

@@ -61,6 +61,42 @@ def leg_cost_for(dock: DockSite, wind: Wind) -> LegCost:
     return cost
 
 
+class RouterView:
+    """A router with its obstacles merged and the regions its nodes see cached. What a node sees
+    depends on neither the dock nor the wind, so one view serves every query of a report."""
+
+    def __init__(self, router: RouterLike) -> None:
+        self.router = router
+        self.obstacles: BaseGeometry = (
+            shapely.union_all(list(router.obstacles_m)) if router.obstacles_m else Polygon()
+        )
+        shapely.prepare(self.obstacles)
+        self._seen: dict[tuple[float, float], tuple[float, BaseGeometry]] = {}
+
+    @property
+    def has_zones(self) -> bool:
+        return not self.obstacles.is_empty
+
+    def may_block(self, origin: tuple[float, float], pts: NDArray[np.float64]) -> bool:
+        """Whether any straight leg from ``origin`` to the points touches an obstacle."""
+        if not self.has_zones or len(pts) == 0:
+            return False
+        starts = np.broadcast_to(np.asarray(origin, dtype=np.float64), pts.shape)
+        lines = shapely.linestrings(np.stack([starts, pts], axis=1))
+        return bool(np.any(shapely.intersects(lines, self.obstacles)))
+
+    def seen(self, origin: tuple[float, float], radius_m: float) -> BaseGeometry:
+        """What ``origin`` sees within (at least) ``radius_m``. A region seen within a larger radius,
+        cut by any disc inside that radius, gives the same answer, so the largest one asked is kept
+        (with some headroom, as a bisection asks for growing radii)."""
+        cached = self._seen.get(origin)
+        if cached is None or cached[0] < radius_m:
+            grown = max(1.25 * radius_m, 1.5 * cached[0]) if cached else 1.25 * radius_m
+            cached = (grown, self.router.visible_region(origin, grown))
+            self._seen[origin] = cached
+        return cached[1]
+
+
 class ReachRegions:
     """Reach regions of a set of docks in one wind, for any target time.
 
@@ -74,15 +110,15 @@ class ReachRegions:
         wind: Wind,
         router: RouterLike | None = None,
         quad_segs: int = 64,
+        view: RouterView | None = None,
     ) -> None:
         self.docks = tuple(docks)
         self.wind = wind
-        self.router = router if router is not None and router.obstacles_m else None
+        if view is None and router is not None:
+            view = RouterView(router)
+        self.view = view if view is not None and view.has_zones else None
         self.quad_segs = quad_segs
-        self._obstacles = shapely.union_all(list(self.router.obstacles_m)) if self.router else Polygon()
-        shapely.prepare(self._obstacles)
         self._nodes: dict[int, list[tuple[tuple[float, float], float]]] = {}
-        self._seen: dict[tuple[float, float], tuple[float, BaseGeometry]] = {}
 
     def regions(self, target_s: float) -> list[BaseGeometry]:
         """Every dock's region at ``target_s`` (empty for a grounded dock)."""
@@ -98,10 +134,10 @@ class ReachRegions:
         if radius <= 0:
             return Polygon()
         disc = Point(dock.x_m + cx, dock.y_m + cy).buffer(radius, quad_segs=self.quad_segs)
-        if self.router is None or not self._obstacles.intersects(disc):
+        if self.view is None or not self.view.obstacles.intersects(disc):
             return disc
         origin = (dock.x_m, dock.y_m)
-        parts = [disc.intersection(self._visible(origin, radius + float(np.hypot(cx, cy))))]
+        parts = [disc.intersection(self.view.seen(origin, radius + float(np.hypot(cx, cy))))]
         budget_s = target_s - overhead_s(p)
         wx, wy = self.wind.vector_mps
         for (nx, ny), cost_s in self._node_costs(index)[1:]:
@@ -111,37 +147,17 @@ class ReachRegions:
                 continue
             centre = Point(nx + wx * last_s, ny + wy * last_s)
             node_disc = centre.buffer(radius_m, quad_segs=self.quad_segs)
-            seen = self._visible((nx, ny), radius_m + self.wind.speed_mps * last_s)
+            seen = self.view.seen((nx, ny), radius_m + self.wind.speed_mps * last_s)
             parts.append(node_disc.intersection(seen))
         return _polygonal(shapely.union_all(parts))
 
     def _node_costs(self, index: int) -> list[tuple[tuple[float, float], float]]:
         if index not in self._nodes:
-            assert self.router is not None
+            assert self.view is not None
             dock = self.docks[index]
-            self._nodes[index] = self.router.node_costs_from(
-                (dock.x_m, dock.y_m), leg_cost_for(dock, self.wind)
-            )
+            origin = (dock.x_m, dock.y_m)
+            self._nodes[index] = self.view.router.node_costs_from(origin, leg_cost_for(dock, self.wind))
         return self._nodes[index]
-
-    def node_costs(self, index: int) -> list[tuple[tuple[float, float], float]]:
-        """The router's nodes (the dock first) and their constant-speed cost from dock ``index``."""
-        return self._node_costs(index) if self.router is not None else []
-
-    def visible(self, origin: tuple[float, float], radius_m: float) -> BaseGeometry:
-        """What ``origin`` sees within (at least) ``radius_m``."""
-        return self._visible(origin, radius_m)
-
-    def _visible(self, origin: tuple[float, float], radius_m: float) -> BaseGeometry:
-        """What ``origin`` sees within ``radius_m``: a region seen within a larger radius, cut by any
-        disc inside that radius, gives the same answer, so the largest one asked is kept."""
-        assert self.router is not None
-        cached = self._seen.get(origin)
-        if cached is None or cached[0] < radius_m:
-            grown = max(radius_m, 1.5 * cached[0]) if cached else radius_m * 1.25
-            cached = (grown, self.router.visible_region(origin, grown, self.quad_segs))
-            self._seen[origin] = cached
-        return cached[1]
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:

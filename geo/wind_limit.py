@@ -10,13 +10,13 @@ grounded (:func:`geo.reach_region.is_grounded`), so the answer never exceeds the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from shapely.geometry.base import BaseGeometry
 
-from geo.coverage import is_covered, reach_regions, uncovered_region
+from geo.coverage import is_covered, uncovered_region
 from geo.model import DockSite, Wind
-from geo.reach_region import RouterLike
+from geo.reach_region import ReachRegions, RouterLike, RouterView
 
 #: Precision of the answer (m/s).
 SPEED_TOL_MPS = 0.05
@@ -28,9 +28,11 @@ def g1_holds(
     wind: Wind,
     target_s: float,
     router: RouterLike | None = None,
+    view: RouterView | None = None,
 ) -> bool:
     """True when every demand point is reached within ``target_s`` by one of ``docks``."""
-    return is_covered(uncovered_region(demand_m, reach_regions(docks, wind, target_s, router), 1))
+    regions = ReachRegions(docks, wind, router, view=view).regions(target_s)
+    return is_covered(uncovered_region(demand_m, regions, 1))
 
 
 def g1_breaks_at_wind_mps(
@@ -39,38 +41,68 @@ def g1_breaks_at_wind_mps(
     target_s: float,
     router: RouterLike | None = None,
     directions: int = 36,
+    view: RouterView | None = None,
 ) -> float:
     """Smallest wind speed (m/s, worst direction) at which G1 fails; 0 if it fails in calm air.
 
     Precision :data:`SPEED_TOL_MPS`. Coverage is assumed to shrink monotonically with the speed in
     a fixed direction (true for the shifted discs up to the launch limits, which only remove docks).
+    With keep-out zones the search first runs on the plain discs: zones only shrink the regions, so
+    that answer bounds the real one from above and says which direction to try first.
     """
     if directions < 1:
         raise ValueError("directions must be >= 1")
-    if not docks or not g1_holds(demand_m, docks, Wind.calm(), target_s, router):
+    if view is None and router is not None:
+        view = RouterView(router)
+    if view is not None and not view.has_zones:
+        view = None
+
+    def holds_plain(wind: Wind) -> bool:
+        return g1_holds(demand_m, docks, wind, target_s)
+
+    def holds_routed(wind: Wind) -> bool:
+        return g1_holds(demand_m, docks, wind, target_s, view=view)
+
+    holds = holds_plain if view is None else holds_routed
+    if not docks or not holds(Wind.calm()):
         return 0.0
     top_mps = max(min(d.launch_wind_limit_mps, d.reach.cruise_mps) for d in docks) + 2 * SPEED_TOL_MPS
+    step = 360.0 / directions
+    degs = [i * step for i in range(directions)]
+    best_mps, best_deg = _worst_direction(holds_plain, degs, step, top_mps)
+    if view is not None:
+        order = sorted(degs, key=lambda d: min(abs(d - best_deg) % 360.0, 360.0 - abs(d - best_deg) % 360.0))
+        best_mps, best_deg = _worst_direction(
+            holds_routed, [best_deg, *order], step, best_mps + SPEED_TOL_MPS
+        )
+    return best_mps if best_mps < top_mps else math.inf
 
-    def breaks_at(from_deg: float, upper_mps: float) -> float | None:
-        """Speed at which G1 breaks in this direction, if below ``upper_mps``."""
-        if g1_holds(demand_m, docks, Wind(upper_mps, from_deg % 360.0), target_s, router):
+
+def _worst_direction(
+    holds: Callable[[Wind], bool], degs: Sequence[float], step: float, upper_mps: float
+) -> tuple[float, float]:
+    """(breaking speed, direction) minimised over ``degs``, then refined around the worst one."""
+
+    def breaks_at(from_deg: float, below_mps: float) -> float | None:
+        """Speed at which G1 breaks in this direction if that improves on ``below_mps`` by more than
+        the tolerance (else None: one test)."""
+        if holds(Wind(max(below_mps - SPEED_TOL_MPS, 0.0), from_deg % 360.0)):
             return None
-        lo, hi = 0.0, upper_mps
+        lo, hi = 0.0, below_mps
         while hi - lo > SPEED_TOL_MPS:
             mid = 0.5 * (lo + hi)
-            if g1_holds(demand_m, docks, Wind(mid, from_deg % 360.0), target_s, router):
+            if holds(Wind(mid, from_deg % 360.0)):
                 lo = mid
             else:
                 hi = mid
         return hi
 
-    step = 360.0 / directions
-    best_mps, best_deg = top_mps, 0.0
-    for i in range(directions):
-        found = breaks_at(i * step, best_mps)
+    best_mps, best_deg = upper_mps, degs[0]
+    for deg in degs:
+        found = breaks_at(deg, best_mps)
         if found is not None:
-            best_mps, best_deg = found, i * step
-    # Refine the worst direction between its neighbours (golden-section style, a few probes).
+            best_mps, best_deg = found, deg
+    # Refine between the worst direction's neighbours by halving the angle step.
     span = step / 2.0
     while span > 0.5:
         for deg in (best_deg - span, best_deg + span):
@@ -78,4 +110,4 @@ def g1_breaks_at_wind_mps(
             if found is not None:
                 best_mps, best_deg = found, deg
         span /= 2.0
-    return best_mps if best_mps < top_mps else math.inf
+    return best_mps, best_deg
