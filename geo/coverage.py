@@ -69,6 +69,7 @@ class CoverageReport:
     demand_m: BaseGeometry = field(default_factory=Polygon, repr=False)
     unavailable: tuple[str, ...] = ()
     g1_breaks_at_wind_mps: float | None = None
+    g1_breaks_from_deg: float | None = None
 
     @property
     def guarantee_holds(self) -> bool:
@@ -200,7 +201,7 @@ def coverage_report(
     ``with_wind_limit`` also finds the wind speed at which G1 (k = 1) breaks for those docks.
     Raises ValueError for an unknown dock id or a bad k / target.
     """
-    from geo.wind_limit import g1_breaks_at_wind_mps  # it builds on this module
+    from geo.wind_limit import g1_wind_limit  # it builds on this module
 
     known = {d.id for d in docks}
     off = tuple(dict.fromkeys(unavailable))
@@ -221,10 +222,12 @@ def coverage_report(
         keepout_area_km2=keepout_area_km2(district),
         view=view,
     )
-    breaks = (
-        g1_breaks_at_wind_mps(demand, available, target_s, router, view=view) if with_wind_limit else None
+    if not with_wind_limit:
+        return replace(report, unavailable=off)
+    limit = g1_wind_limit(demand, available, target_s, router, view=view)
+    return replace(
+        report, unavailable=off, g1_breaks_at_wind_mps=limit.speed_mps, g1_breaks_from_deg=limit.from_deg
     )
-    return replace(report, unavailable=off, g1_breaks_at_wind_mps=breaks)
 
 
 def worst_response(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from shapely.geometry.base import BaseGeometry
 
@@ -20,6 +21,14 @@ from geo.reach_region import ReachRegions, RouterLike, RouterView
 
 #: Precision of the answer (m/s).
 SPEED_TOL_MPS = 0.05
+
+
+@dataclass(frozen=True)
+class WindLimit:
+    """The weakest steady wind that breaks G1: speed (m/s) and the direction it blows from (deg)."""
+
+    speed_mps: float
+    from_deg: float
 
 
 def g1_holds(
@@ -43,7 +52,21 @@ def g1_breaks_at_wind_mps(
     directions: int = 36,
     view: RouterView | None = None,
 ) -> float:
-    """Smallest wind speed (m/s, worst direction) at which G1 fails; 0 if it fails in calm air.
+    """Smallest wind speed (m/s, worst direction) at which G1 fails; 0 if it fails in calm air
+    (see :func:`g1_wind_limit`)."""
+    return g1_wind_limit(demand_m, docks, target_s, router, directions, view).speed_mps
+
+
+def g1_wind_limit(
+    demand_m: BaseGeometry,
+    docks: Sequence[DockSite],
+    target_s: float,
+    router: RouterLike | None = None,
+    directions: int = 36,
+    view: RouterView | None = None,
+) -> WindLimit:
+    """The weakest wind that breaks G1: its speed (0 if G1 fails in calm air; ``inf`` if nothing
+    breaks it, i.e. an empty demand region) and the direction it blows from.
 
     Precision :data:`SPEED_TOL_MPS`. Coverage is assumed to shrink monotonically with the speed in
     a fixed direction (true for the shifted discs up to the launch limits, which only remove docks).
@@ -65,7 +88,7 @@ def g1_breaks_at_wind_mps(
 
     holds = holds_plain if view is None else holds_routed
     if not docks or not holds(Wind.calm()):
-        return 0.0
+        return WindLimit(0.0, 0.0)
     top_mps = max(min(d.launch_wind_limit_mps, d.reach.cruise_mps) for d in docks) + 2 * SPEED_TOL_MPS
     step = 360.0 / directions
     degs = [i * step for i in range(directions)]
@@ -75,7 +98,7 @@ def g1_breaks_at_wind_mps(
         best_mps, best_deg = _worst_direction(
             holds_routed, [best_deg, *order], step, best_mps + SPEED_TOL_MPS
         )
-    return best_mps if best_mps < top_mps else math.inf
+    return WindLimit(best_mps if best_mps < top_mps else math.inf, best_deg % 360.0)
 
 
 def _worst_direction(

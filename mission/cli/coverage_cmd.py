@@ -8,7 +8,7 @@ Exact k-coverage of the district (minus keep-out zones) by the available docks i
 coverage (G1) breaks. JSON keys: district_area_km2, keepout_area_km2, demand_area_km2, docks (count
 available), available, unavailable, grounded, k, target_s, wind, covered_fraction,
 uncovered_area_km2, worst_response_s (null: never reached by k docks), worst_point ([lon, lat]
-WGS84), g1_breaks_at_wind_mps, guarantee_holds.
+WGS84), g1_breaks_at_wind_mps (0: not met in calm air), g1_breaks_from_deg, guarantee_holds.
 """
 
 from __future__ import annotations
@@ -117,6 +117,7 @@ def report_json(report: CoverageReport, inputs: PlanningInputs) -> dict[str, Any
         "worst_response_s": _finite(report.worst_response_s, 2),
         "worst_point": point,
         "g1_breaks_at_wind_mps": _finite(report.g1_breaks_at_wind_mps, 2),
+        "g1_breaks_from_deg": _finite(report.g1_breaks_from_deg, 1) if report.g1_breaks_at_wind_mps else None,
         "guarantee_holds": report.guarantee_holds,
     }
 
@@ -143,11 +144,19 @@ def report_table(data: dict[str, Any]) -> str:
         ("uncovered", f"{data['uncovered_area_km2']:.3f} km²"),
         ("worst response", f"{worst:.1f} s" if worst is not None else "never (fewer than k docks reach it)"),
         ("worst point (lon, lat)", f"{point[0]:.6f}, {point[1]:.6f}" if point else "-"),
-        ("G1 breaks at wind", f"{breaks:.2f} m/s (worst direction)" if breaks is not None else "-"),
+        ("G1 breaks at wind", _breaks_text(breaks, data["g1_breaks_from_deg"])),
         ("promise holds", "yes" if data["guarantee_holds"] else "NO"),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _breaks_text(speed_mps: float | None, from_deg: float | None) -> str:
+    if speed_mps is None:
+        return "-"
+    if speed_mps == 0.0:
+        return "0 m/s (not met even in calm air)"
+    return f"{speed_mps:.2f} m/s from {from_deg:g}° (the worst direction)"
 
 
 def run_coverage(args: argparse.Namespace) -> int:

@@ -94,6 +94,7 @@ def test_json_report_of_a_covered_square(config, capsys):
     lon, lat = data["worst_point"]
     assert LON0 - 1e-3 <= lon <= LON0 + 4 * KM_LON + 1e-3 and LAT0 - 1e-3 <= lat <= LAT0 + 4 * KM_LAT + 1e-3
     assert 0.0 < data["g1_breaks_at_wind_mps"] <= 12.0 + 0.1  # Dock 3 launch limit
+    assert 0.0 <= data["g1_breaks_from_deg"] < 360.0
     assert data["guarantee_holds"] is True
 
 

@@ -14,7 +14,7 @@ from geo.coverage import WORST_TOL_S, coverage_of_region, coverage_report, uncov
 from geo.coverage_grid import grid_coverage
 from geo.model import DockSite, ReachParams, Wind
 from geo.reach_region import reach_region
-from geo.wind_limit import g1_breaks_at_wind_mps
+from geo.wind_limit import SPEED_TOL_MPS, g1_breaks_at_wind_mps, g1_holds, g1_wind_limit
 
 P = ReachParams()  # overhead 30 + 60 + 20 + 10 = 120 s, v = 15 m/s, a = 3 m/s²
 OVERHEAD_S = 120.0
@@ -151,6 +151,27 @@ def test_g1_wind_limit_of_one_dock_in_a_square():
     grounded_first = DockSite("a", 0.0, 0.0, launch_wind_limit_mps=5.0)
     assert g1_breaks_at_wind_mps(demand, [grounded_first], 300.0) == pytest.approx(5.0, abs=0.06)
     assert g1_breaks_at_wind_mps(box(-3000.0, -3000.0, 3000.0, 3000.0), [dock], 300.0) == 0.0
+    worst = g1_wind_limit(demand, [dock], 300.0)
+    # Along a diagonal; speeds within the 0.05 m/s tolerance are not told apart, and the breaking
+    # speed changes by ~1.5 % (0.1 m/s) at 10° off the diagonal.
+    off_diagonal = (worst.from_deg - 45.0) % 90.0
+    assert min(off_diagonal, 90.0 - off_diagonal) <= 10.0
+
+
+def test_g1_wind_limit_around_a_keepout_is_tight():
+    router = wall_router()
+    demand = box(-1500.0, -1200.0, 2200.0, 1200.0).difference(router.obstacles_m[0])
+    docks = [
+        DockSite("a", 0.0, 0.0, launch_wind_limit_mps=12.0),
+        DockSite("b", 1300.0, 0.0, launch_wind_limit_mps=12.0),
+    ]
+    plain = g1_wind_limit(demand, docks, 300.0)
+    routed = g1_wind_limit(demand, docks, 300.0, router)
+    assert 0.0 < routed.speed_mps <= plain.speed_mps + SPEED_TOL_MPS
+    # Tight: G1 still holds a little below in every direction, and fails at it in the one reported.
+    for deg in np.arange(0.0, 360.0, 10.0):
+        assert g1_holds(demand, docks, Wind(routed.speed_mps - 0.1, float(deg)), 300.0, router)
+    assert not g1_holds(demand, docks, Wind(routed.speed_mps, routed.from_deg), 300.0, router)
 
 
 # --- keep-out zones ------------------------------------------------------------------------------
