@@ -35,6 +35,11 @@ class FrameAligner:
         self.min_inliers = min_inliers
         self.shape = reference_grey.shape
 
+    @property
+    def featureless(self) -> bool:
+        """The reference has too little texture to register against (then assume a still camera)."""
+        return self._ref_desc is None or len(self._ref_kp) < self.min_inliers
+
     def homography(self, grey: U8) -> F64 | None:
         """3x3 matrix mapping ``grey``'s pixels to the reference's, or None if it cannot be trusted."""
         if self._ref_desc is None or len(self._ref_kp) < self.min_inliers:

@@ -57,6 +57,8 @@ class PipelineParams:
     stationary: StationaryParams = field(default_factory=StationaryParams)
     crowd: CrowdParams = field(default_factory=CrowdParams)
     errors: AttitudeErrors = field(default_factory=AttitudeErrors)
+    default_gsd_m: float = 0.05
+    """Ground sample distance assumed for frames without a pose."""
     min_hits: int = 3
     gate_m: float = 3.0
     max_age_s: float = 10.0
@@ -93,12 +95,11 @@ class DetectionPipeline:
             ground = None
         return Located(det, frame, ground)
 
-    @staticmethod
-    def _gsd(frame: Frame) -> float:
+    def _gsd(self, frame: Frame) -> float:
         if frame.pose is None:
-            return 0.1
+            return self.p.default_gsd_m
         across, along = gsd_m(frame.camera, frame.pose)
-        return float(np.sqrt(across * along)) if np.isfinite(along) else 0.1
+        return float(np.sqrt(across * along)) if np.isfinite(along) else self.p.default_gsd_m
 
     def detect(self, rgb: Frame | None = None, thermal: Frame | None = None) -> list[Located]:
         """One frame (or a co-aligned RGB + thermal pair): every detection, georeferenced if posed."""

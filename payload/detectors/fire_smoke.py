@@ -42,6 +42,8 @@ class FireSmokeParams:
     smoke_motion_ratio: float = 0.2
     fire_min_c: float = 150.0
     align: bool = True
+    still_grey_levels: float = 6.0
+    """Median grey change under which an unregistrable frame counts as taken from the same view."""
 
 
 def fire_colour_mask(bgr: U8, p: FireSmokeParams | None = None) -> B:
@@ -118,6 +120,7 @@ class FireSmokeDetector:
     def __init__(self, params: FireSmokeParams | None = None) -> None:
         self.p = params or FireSmokeParams()
         self._aligner: FrameAligner | None = None
+        self._reference_grey: U8 = np.zeros((1, 1), np.uint8)
         self._history: deque[tuple[B, B, npt.NDArray[np.float32], B]] = deque(maxlen=self.p.history_frames)
 
     def reset(self) -> None:
@@ -130,10 +133,15 @@ class FireSmokeDetector:
         grey = to_grey(bgr)
         if self._aligner is None:
             self._aligner = FrameAligner(grey)
+            self._reference_grey = grey
             return bgr, np.ones(bgr.shape[:2], bool), np.eye(3)
-        h = self._aligner.homography(grey)
+        h = None if self._aligner.featureless else self._aligner.homography(grey)
         if h is None:
-            return None
+            # no registration (little texture, or the flames dominate): fine if the view held still
+            diff = cv2.absdiff(grey, self._reference_grey)
+            if float(np.median(diff)) > self.p.still_grey_levels:
+                return None
+            return bgr, np.ones(bgr.shape[:2], bool), np.eye(3, dtype=np.float64)
         warped, valid = self._aligner.warp(bgr, h)
         return np.asarray(warped, dtype=np.uint8), valid > 0, h
 

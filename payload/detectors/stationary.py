@@ -71,7 +71,7 @@ class StationaryObjectDetector:
             grey = to_grey(bgr)
             if self._aligner is None:
                 self._aligner = FrameAligner(grey)
-            else:
+            elif not self._aligner.featureless:
                 found = self._aligner.homography(grey)
                 if found is None:
                     return []  # cannot place this frame: skip it, keep the models
