@@ -35,7 +35,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="vehicle 0's own UDP port; 0 = any free (default 18570)",
     )
     p.add_argument("--speed", type=float, default=1.0, help="sim speed-up factor (default 1)")
-    p.add_argument("--distinct-sysids", action="store_true", help="sysid 1..N instead of 1 for every vehicle")
+    p.add_argument(
+        "--sysid-base", type=int, default=1, help="vehicle i gets sysid BASE+i (default 1, as PX4 SITL)"
+    )
+    p.add_argument(
+        "--same-sysid", action="store_true", help="give every vehicle sysid 1 (one MAVSDK per vehicle)"
+    )
     p.add_argument("--heartbeat-hz", type=float, default=1.0, help="heartbeat rate in sim time (default 1)")
     p.add_argument("--health-delay-s", type=float, default=2.0, help="sim s until sensors are healthy")
     p.add_argument("--wind", type=float, default=0.0, help="steady wind speed, m/s (default 0)")
@@ -87,6 +92,10 @@ def _check(args: argparse.Namespace) -> None:
 
     if not 1 <= args.count <= MAX_VEHICLES:
         raise CliError(f"--count must be within 1..{MAX_VEHICLES}, got {args.count}")
+    if not args.same_sysid and not 1 <= args.sysid_base <= 255 - args.count:
+        raise CliError(
+            f"--sysid-base {args.sysid_base} + --count {args.count} must stay within sysids 1..254"
+        )
     positive("--speed", args.speed)
     positive("--heartbeat-hz", args.heartbeat_hz)
     positive("--duration", args.duration)
@@ -121,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         spacing_m=args.spacing_m,
         port_base=args.port_base,
         local_port_base=args.local_port_base,
-        sysid_base=1 if args.distinct_sysids else None,
+        sysid_base=None if args.same_sysid else args.sysid_base,
         heartbeat_hz=args.heartbeat_hz,
         health_delay_s=args.health_delay_s,
         params=params,

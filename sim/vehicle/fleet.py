@@ -31,16 +31,20 @@ def spaced_configs(
     spacing_m: float = 5.0,
     port_base: int = 14540,
     local_port_base: int = 18570,
-    sysid_base: int | None = None,
+    sysid_base: int | None = 1,
     **common: object,
 ) -> list[VehicleConfig]:
-    """``count`` vehicles on a square grid (``spacing_m`` apart, first at home). Every vehicle has
-    sysid 1 (like PX4 SITL instances, told apart by port) unless ``sysid_base`` is given (then
-    sysid_base + i). ``local_port_base = 0`` binds ephemeral ports. ``common`` goes to every config."""
+    """``count`` vehicles on a square grid (``spacing_m`` apart, first at home, rows go north).
+    Vehicle i gets sysid ``sysid_base + i`` (PX4 SITL: instance i has MAV_SYS_ID i + 1), so one
+    MAVSDK object can hold them all; ``sysid_base=None`` gives every vehicle sysid 1 (tell them apart
+    by port, one MAVSDK object each). ``local_port_base = 0`` binds ephemeral ports. ``common`` goes
+    to every config."""
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
     if not spacing_m >= 0:
         raise ValueError(f"spacing must be >= 0 m, got {spacing_m}")
+    if sysid_base is not None and not 1 <= sysid_base <= 255 - count:
+        raise ValueError(f"sysids {sysid_base}..{sysid_base + count - 1} do not fit in 1..254")
     if not 1 <= port_base <= 65535 - count:
         raise ValueError(f"port base {port_base} leaves no room for {count} ports")
     frame = LocalFrame(home_lat_deg, home_lon_deg, home_alt_amsl_m)
