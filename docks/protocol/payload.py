@@ -18,11 +18,14 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class AiDetectStart(WireModel):
-    """Start onboard detection of ``classes`` (empty = all the payload supports)."""
+    """Start onboard detection of ``classes`` (empty = all the payload supports): ``fire``, ``smoke``,
+    ``hot_spot``, ``warm_body``, ``person``, ``crowd``, ``stationary_object``."""
 
     classes: tuple[str, ...] = ()
     confidence_min: Unit = 0.5
     flight_id: str | None = Field(None, max_length=64)
+    rate_hz: Annotated[float, Field(gt=0.0, le=30.0)] | None = None
+    """Detection rate; None = the payload's configured rate."""
 
 
 class AiDetectOutput(TelemetryModel):
@@ -55,6 +58,9 @@ class IrAreaOutput(TelemetryModel):
     mean_temperature_c: float
     hottest_x: Unit
     hottest_y: Unit
+    hottest_latitude_deg: float | None = Field(None, ge=-90.0, le=90.0)
+    hottest_longitude_deg: float | None = Field(None, ge=-180.0, le=180.0)
+    hottest_uncertainty_m: float | None = Field(None, ge=0.0)
 
 
 class Tts(WireModel):
@@ -104,6 +110,15 @@ class Detection(TelemetryModel):
     latitude_deg: float | None = Field(None, ge=-90.0, le=90.0)
     longitude_deg: float | None = Field(None, ge=-180.0, le=180.0)
     track_id: int | None = None
+    # payload extensions: a confirmed lead's identity, accuracy and measurements
+    lead_id: str | None = Field(None, max_length=64)
+    uncertainty_m: float | None = Field(None, ge=0.0)
+    frames_confirmed: int | None = Field(None, ge=1)
+    source: str | None = Field(None, max_length=64)
+    camera: Literal["rgb", "thermal"] | None = None
+    t_peak_c: float | None = None
+    area_m2: float | None = Field(None, ge=0.0)
+    count: int | None = Field(None, ge=0)
 
 
 class AiDetection(TelemetryModel):
@@ -112,6 +127,10 @@ class AiDetection(TelemetryModel):
     flight_id: str | None = None
     frame_timestamp_ms: int = Field(ge=0)
     detections: tuple[Detection, ...] = Field(max_length=256)
+    image_width_px: int | None = Field(None, ge=1)
+    image_height_px: int | None = Field(None, ge=1)
+    snapshot_jpeg_b64: str | None = Field(None, max_length=45_000)
+    """The frame with the boxes drawn (faces blurred), base64 JPEG, kept under ~32 kB."""
 
 
 #: Payload services: method -> (request data model, reply output model).

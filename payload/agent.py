@@ -1,0 +1,326 @@
+"""The onboard agent's logic: what the payload computer does with frames and service requests.
+
+It keeps the latest RGB and thermal frames from its :class:`payload.frames.FrameSource`\\ s, runs the
+detectors a mission asked for (``ai_detect_start``) at the requested rate, turns confirmed leads
+into one ``ai_detection`` event per frame (with a JPEG snapshot), measures temperatures
+(``ir_measure_point/area``) and drives the loudspeaker (``speaker_*``). No I/O of its own: the MQTT
+adapter (:mod:`payload.agent_mqtt`) calls :meth:`OnboardAgent.handle` and :meth:`OnboardAgent.step`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel
+
+from docks.protocol.payload import (
+    AiDetection,
+    AiDetectOutput,
+    AiDetectStart,
+    IrAreaOutput,
+    IrMeasureArea,
+    IrMeasurePoint,
+    IrPointOutput,
+    SpeakerAudioPlayStart,
+    SpeakerTtsPlayStart,
+)
+from docks.protocol.payload import Detection as WireDetection
+from payload.frames import FrameSource
+from payload.infrared import MeasureError, measure_area, measure_point
+from payload.model import Frame, FrameKind, Label, Lead
+from payload.pipeline import DetectionPipeline, DetectorName, PipelineParams
+from payload.ports import PixelDetector
+from payload.snapshot import snapshot_jpeg
+from payload.speaker import Speaker, SpeakerError
+
+log = logging.getLogger(__name__)
+
+#: Which detector finds which class.
+CLASS_DETECTORS: dict[str, DetectorName] = {
+    Label.FIRE: DetectorName.FIRE_SMOKE,
+    Label.SMOKE: DetectorName.FIRE_SMOKE,
+    Label.HOT_SPOT: DetectorName.HOT_SPOT,
+    Label.WARM_BODY: DetectorName.WARM_BODY,
+    Label.PERSON: DetectorName.PERSON,
+    Label.CROWD: DetectorName.CROWD,
+    Label.STATIONARY_OBJECT: DetectorName.STATIONARY,
+}
+LOOP_REPEATS = 10
+"""``repeat: true`` on a speaker service plays the message this many times (or until stopped)."""
+
+
+class Result(IntEnum):
+    """The result codes the agent answers with (the same numbers as ``docks.result_codes``)."""
+
+    OK = 0
+    UNKNOWN_METHOD = 10001
+    INVALID_PARAMS = 10002
+    WRONG_MODE = 10004
+    INTERNAL_ERROR = 99999
+
+
+@dataclass
+class AgentConfig:
+    sn: str
+    rate_hz: float = 2.0
+    snapshot_max_bytes: int = 30_000
+    default_volume_pct: int = 80
+    pipeline: PipelineParams = field(default_factory=PipelineParams)
+
+
+@dataclass
+class Published:
+    """One ``ai_detection`` event and the leads in it (for logs and latency figures)."""
+
+    event: AiDetection
+    leads: list[Lead]
+    frame_t_s: float
+
+
+def _is_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+class OnboardAgent:
+    """Thread-safe: ``handle`` runs on the MQTT loop while ``step`` runs in a worker thread."""
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        rgb: FrameSource | None = None,
+        thermal: FrameSource | None = None,
+        speaker: Speaker | None = None,
+        person_detector: PixelDetector | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.rgb_source = rgb
+        self.thermal_source = thermal
+        self.speaker = speaker
+        self.person_detector = person_detector
+        self.clock = clock
+        self.latest: dict[FrameKind, Frame] = {}
+        self.active = False
+        self.classes: frozenset[str] = frozenset()
+        self.confidence_min = 0.5
+        self.flight_id: str | None = None
+        self.rate_hz = config.rate_hz
+        self._pipeline: DetectionPipeline | None = None
+        self._last_run_s = -1e18
+        self._lock = threading.Lock()
+
+    # -- services -------------------------------------------------------------------------------
+
+    def handle(self, method: str, data: BaseModel) -> tuple[int, BaseModel | dict[str, Any] | None]:
+        """Answer one payload service request: (result code, output)."""
+        handler = getattr(self, f"_svc_{method}", None)
+        if handler is None:
+            return Result.UNKNOWN_METHOD, None
+        try:
+            result: tuple[int, BaseModel | dict[str, Any] | None] = handler(data)
+            return result
+        except (SpeakerError, MeasureError, ValueError) as exc:
+            log.info("%s refused: %s", method, exc)
+            return Result.INVALID_PARAMS, {"reason": str(exc)}
+
+    def _supported(self) -> set[str]:
+        classes = {
+            Label.FIRE,
+            Label.SMOKE,
+            Label.HOT_SPOT,
+            Label.WARM_BODY,
+            Label.CROWD,
+            Label.STATIONARY_OBJECT,
+        }
+        if self.person_detector is not None:
+            classes.add(Label.PERSON)
+        if self.thermal_source is None:
+            classes -= {Label.HOT_SPOT, Label.WARM_BODY, Label.CROWD}
+        if self.rgb_source is None:
+            classes -= {Label.FIRE, Label.SMOKE, Label.STATIONARY_OBJECT, Label.PERSON}
+        return {str(c) for c in classes}
+
+    def _svc_ai_detect_start(self, data: AiDetectStart) -> tuple[int, BaseModel | None]:
+        supported = self._supported()
+        wanted = set(data.classes) or supported
+        unknown = wanted - supported
+        if unknown:
+            raise ValueError(f"unsupported classes {sorted(unknown)} (this payload: {sorted(supported)})")
+        detectors = {CLASS_DETECTORS[c] for c in wanted}
+        with self._lock:
+            self._pipeline = DetectionPipeline(
+                detectors, self.config.pipeline, person_detector=self.person_detector
+            )
+            self.classes = frozenset(wanted)
+            self.confidence_min = data.confidence_min
+            self.flight_id = data.flight_id
+            self.rate_hz = data.rate_hz or self.config.rate_hz
+            self._last_run_s = -1e18
+            self.active = True
+        return Result.OK, AiDetectOutput(classes=tuple(sorted(wanted)))
+
+    def _svc_ai_detect_stop(self, data: BaseModel) -> tuple[int, None]:
+        with self._lock:
+            self.active = False
+            self._pipeline = None
+        return Result.OK, None
+
+    def _thermal(self) -> Frame:
+        frame = self.latest.get(FrameKind.THERMAL)
+        if frame is None:
+            raise MeasureError("no radiometric frame yet (no thermal camera, or it has not delivered)")
+        return frame
+
+    def _svc_ir_measure_point(self, data: IrMeasurePoint) -> tuple[int, BaseModel | dict[str, Any] | None]:
+        if self.thermal_source is None:
+            return Result.WRONG_MODE, {"reason": "this payload has no thermal camera"}
+        frame = self._thermal()
+        u, v = data.x * frame.camera.width_px, data.y * frame.camera.height_px
+        u, v = min(u, frame.camera.width_px - 0.5), min(v, frame.camera.height_px - 0.5)
+        return Result.OK, IrPointOutput(temperature_c=round(measure_point(frame.image, u, v), 2))  # type: ignore[arg-type]
+
+    def _svc_ir_measure_area(self, data: IrMeasureArea) -> tuple[int, BaseModel | dict[str, Any] | None]:
+        if self.thermal_source is None:
+            return Result.WRONG_MODE, {"reason": "this payload has no thermal camera"}
+        frame = self._thermal()
+        w, h = frame.camera.width_px, frame.camera.height_px
+        box = (data.x * w, data.y * h, max(data.width * w, 1.0), max(data.height * h, 1.0))
+        m = measure_area(frame.image, box, frame.camera, frame.pose)  # type: ignore[arg-type]
+        return Result.OK, IrAreaOutput(
+            min_temperature_c=round(m.min_c, 2),
+            max_temperature_c=round(m.max_c, 2),
+            mean_temperature_c=round(m.mean_c, 2),
+            hottest_x=min((m.hottest_px[0] + 0.5) / w, 1.0),
+            hottest_y=min((m.hottest_px[1] + 0.5) / h, 1.0),
+            hottest_latitude_deg=m.hottest_lat_deg,
+            hottest_longitude_deg=m.hottest_lon_deg,
+            hottest_uncertainty_m=m.hottest_uncertainty_m,
+        )
+
+    def _volume(self, volume_pct: float | None) -> int:
+        return round(self.config.default_volume_pct if volume_pct is None else volume_pct)
+
+    def _svc_speaker_tts_play_start(
+        self, data: SpeakerTtsPlayStart
+    ) -> tuple[int, BaseModel | dict[str, Any] | None]:
+        if self.speaker is None:
+            return Result.WRONG_MODE, {"reason": "this payload has no loudspeaker"}
+        lang = "zh" if _is_chinese(data.tts.text) else "en"
+        repeat = LOOP_REPEATS if data.repeat else 1
+        clip = self.speaker.play_tts(data.tts.text, lang, self._volume(data.volume_pct), repeat)
+        return Result.OK, {"duration_s": round(clip.duration_s, 2)}
+
+    def _svc_speaker_audio_play_start(
+        self, data: SpeakerAudioPlayStart
+    ) -> tuple[int, BaseModel | dict[str, Any] | None]:
+        """``file.url`` is ``stored:<type>.<lang>`` (a configured message) or ``file:///…wav`` (local)."""
+        if self.speaker is None:
+            return Result.WRONG_MODE, {"reason": "this payload has no loudspeaker"}
+        volume = self._volume(data.volume_pct)
+        repeat = LOOP_REPEATS if data.repeat else 1
+        url = urlsplit(data.file.url)
+        if url.scheme == "stored":
+            kind, _, lang = url.path.partition(".")
+            clip = self.speaker.play_message(kind, lang or "zh", volume, repeat)
+        elif url.scheme == "file" and data.file.format == "wav":
+            path = Path(unquote(url.path))
+            if not path.is_file():
+                raise SpeakerError(f"no such audio file {path}")
+            clip = self.speaker.play_audio(path.read_bytes(), volume, repeat)
+        else:
+            raise SpeakerError("audio must be stored:<type>.<lang> or a file:// WAV on the payload computer")
+        return Result.OK, {"duration_s": round(clip.duration_s, 2)}
+
+    def _svc_speaker_play_stop(self, data: BaseModel) -> tuple[int, None]:
+        if self.speaker is not None:
+            self.speaker.stop()
+        return Result.OK, None
+
+    # -- frames and detection -------------------------------------------------------------------
+
+    def read_frames(self) -> None:
+        """Pull the newest frame from each source."""
+        for kind, source in ((FrameKind.RGB, self.rgb_source), (FrameKind.THERMAL, self.thermal_source)):
+            if source is not None:
+                frame = source.read()
+                if frame is not None:
+                    self.latest[kind] = frame
+
+    def step(self) -> Published | None:
+        """Read frames; if detection is on and due, run it; the event to publish, if any lead is new."""
+        self.read_frames()
+        with self._lock:
+            pipeline, active = self._pipeline, self.active
+            now = self.clock()
+            if not active or pipeline is None or now - self._last_run_s < 1.0 / self.rate_hz:
+                return None
+            self._last_run_s = now
+        rgb, thermal = self.latest.get(FrameKind.RGB), self.latest.get(FrameKind.THERMAL)
+        if rgb is None and thermal is None:
+            return None
+        leads = [
+            lead
+            for lead in pipeline.process(rgb, thermal)
+            if lead.label in self.classes and lead.confidence >= self.confidence_min
+        ]
+        if not leads:
+            return None
+        return self._event(leads, rgb, thermal)
+
+    def _event(self, leads: list[Lead], rgb: Frame | None, thermal: Frame | None) -> Published:
+        shown = rgb if any(lead.camera is FrameKind.RGB for lead in leads) and rgb is not None else thermal
+        assert shown is not None
+        boxes = [
+            (lead.bbox_px, f"{lead.label} {lead.confidence:.2f}")
+            for lead in leads
+            if lead.camera is shown.kind
+        ]
+        jpeg = snapshot_jpeg(shown, boxes, self.config.snapshot_max_bytes)
+        frame_t = max(f.t_s for f in (rgb, thermal) if f is not None)
+        event = AiDetection(
+            flight_id=self.flight_id,
+            frame_timestamp_ms=max(int(frame_t * 1000), 0),
+            detections=tuple(_wire(lead) for lead in leads[:256]),
+            image_width_px=shown.camera.width_px,
+            image_height_px=shown.camera.height_px,
+            snapshot_jpeg_b64=base64.b64encode(jpeg).decode() if jpeg else None,
+        )
+        return Published(event, leads, frame_t)
+
+
+def _unit(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
+
+
+def _wire(lead: Lead) -> WireDetection:
+    w, h = lead.image_size_px
+    x, y, bw, bh = lead.bbox_px
+    x0, y0 = _unit(x / w), _unit(y / h)
+    return WireDetection(
+        label=lead.label[:32],
+        confidence=_unit(lead.confidence),
+        x=x0,
+        y=y0,
+        width=_unit(min(bw / w, 1.0 - x0)),
+        height=_unit(min(bh / h, 1.0 - y0)),
+        latitude_deg=lead.lat_deg,
+        longitude_deg=lead.lon_deg,
+        track_id=lead.track_id,
+        lead_id=lead.lead_id,
+        uncertainty_m=round(lead.uncertainty_m, 2),
+        frames_confirmed=lead.frames_confirmed,
+        source=lead.source,
+        camera="rgb" if lead.camera is FrameKind.RGB else "thermal",
+        t_peak_c=None if lead.t_peak_c is None else round(lead.t_peak_c, 1),
+        area_m2=None if lead.area_m2 is None else round(lead.area_m2, 3),
+        count=lead.count,
+    )

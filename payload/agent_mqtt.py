@@ -1,0 +1,119 @@
+"""The onboard agent on MQTT (adapter): the payload computer's presence on the broker.
+
+Publishes a retained ``online`` status (its last will says ``offline``), answers every request on
+``thing/product/{sn}/services`` with a ``services_reply`` (unknown or invalid ones with their result
+code, via :mod:`docks.protocol`), and publishes each confirmed lead batch as an ``ai_detection`` event.
+Detection runs in a worker thread so the MQTT loop stays responsive. Reconnects back off with jitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+
+import aiomqtt
+
+from docks.protocol import Channel, DeviceStatus, ProtocolError, build, decode, reply
+from docks.protocol.topics import topic
+from payload.agent import OnboardAgent, Published
+
+log = logging.getLogger(__name__)
+
+OnPublished = Callable[[Published, float], None]
+"""Called after each event is published, with the wall time of publication (for latency figures)."""
+
+
+class MqttAgent:
+    """``await MqttAgent(agent, host, port).run()`` until cancelled."""
+
+    def __init__(
+        self,
+        agent: OnboardAgent,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        tick_s: float = 0.05,
+        on_published: OnPublished | None = None,
+    ) -> None:
+        self.agent = agent
+        self.sn = agent.config.sn
+        self.host, self.port = host, port
+        self.username, self.password = username, password
+        self.tick_s = tick_s
+        self.on_published = on_published
+        self.connected = asyncio.Event()
+        self.published = 0
+        self.rejected = 0
+
+    def _status(self, online: bool) -> tuple[str, bytes]:
+        out = build(
+            Channel.STATUS,
+            self.sn,
+            "update_status",
+            DeviceStatus(online=online, device_type="payload"),
+            retain=True,
+        )
+        return out.topic, out.payload
+
+    async def run(self, min_backoff_s: float = 0.5, max_backoff_s: float = 15.0) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._session()
+            except aiomqtt.MqttError as exc:
+                self.connected.clear()
+                attempt += 1
+                delay = min(max_backoff_s, min_backoff_s * 2 ** min(attempt, 10)) * random.uniform(0.5, 1.0)
+                log.warning("payload %s: MQTT %s; reconnecting in %.1f s", self.sn, exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _session(self) -> None:
+        will_topic, will_payload = self._status(online=False)
+        async with aiomqtt.Client(
+            self.host,
+            self.port,
+            identifier=f"payload-{self.sn}",
+            username=self.username,
+            password=self.password,
+            will=aiomqtt.Will(will_topic, will_payload, qos=1, retain=True),
+        ) as client:
+            status_topic, online = self._status(online=True)
+            await client.publish(status_topic, online, qos=1, retain=True)
+            await client.subscribe(topic(Channel.SERVICES, self.sn), qos=1)
+            self.connected.set()
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._detect_loop(client))
+                async for message in client.messages:
+                    tg.create_task(self._serve(client, str(message.topic), bytes(message.payload)))
+
+    async def _serve(self, client: aiomqtt.Client, topic_name: str, payload: bytes) -> None:
+        try:
+            msg = decode(topic_name, payload)
+        except ProtocolError as exc:
+            self.rejected += 1
+            log.warning("payload %s: dropped %s", self.sn, exc)
+            if exc.envelope is not None:  # readable request: answer with the reason's code
+                out = reply(exc.envelope, int(exc.code), {"reason": exc.reason})
+                await client.publish(out.topic, out.payload, qos=out.qos)
+            return
+        if msg.channel is not Channel.SERVICES:
+            return
+        code, output = await asyncio.to_thread(self.agent.handle, msg.method, msg.body)
+        out = reply(msg.envelope, code, output)
+        await client.publish(out.topic, out.payload, qos=out.qos)
+
+    async def _detect_loop(self, client: aiomqtt.Client) -> None:
+        while True:
+            published = await asyncio.to_thread(self.agent.step)
+            if published is not None:
+                out = build(Channel.EVENTS, self.sn, "ai_detection", published.event)
+                await client.publish(out.topic, out.payload, qos=out.qos)
+                self.published += 1
+                if self.on_published is not None:
+                    self.on_published(published, time.time())
+            await asyncio.sleep(self.tick_s)
