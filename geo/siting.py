@@ -1,0 +1,346 @@
+"""Discrete dock siting: set covering, p-center and maximal (backup) covering with HiGHS.
+
+reference/planning.md §1 and §6. Each objective starts from a greedy answer (whose value is
+reported), then solves the exact model with :func:`scipy.optimize.milp` under a time limit and
+reports the optimality gap against the proven bound (0 when HiGHS proves optimality):
+
+- **set-cover** (LSCP, k-fold): min Σ y_i s.t. Σ_i a_ij y_i ≥ min(k, |N_j|) for every cell j;
+- **p-center**: min over n docks of the worst k-th-nearest response time, by bisection on the
+  threshold T over k-fold set-cover feasibility with Σ y_i ≤ n (each answer's real worst value
+  moves the upper end, each proven infeasibility the lower bound);
+- **max-cover** (MCLP; BACOP-style backup cover for k ≥ 2): Σ y_i = n, maximise
+  Σ_j h_j Σ_l w_l z_jl with Σ_l z_jl ≤ Σ_i a_ij y_i, w_1 = 1 and w_l = backup_weight^(l−1).
+
+Rows are reduced first (:mod:`geo.siting_rows`). Fixed candidates (existing docks) have y_i = 1.
+
+>>> import numpy as np
+>>> cost = np.array([[100.0, 400.0, 400.0], [400.0, 100.0, 100.0], [250.0, 250.0, 250.0]])
+>>> p = SitingProblem(cost, np.ones(3))
+>>> solve_set_cover(p, k=1, target_s=300.0).chosen
+(2,)
+>>> solve_p_center(p, n=2, k=1).value
+100.0
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from geo.siting_models import (
+    FloatArray,
+    Objective,
+    Progress,
+    RowReduction,
+    SitingError,
+    SitingProblem,
+    SitingSolution,
+)
+from geo.siting_rows import (
+    BoolArray,
+    CoverRows,
+    coverage_matrix,
+    covered_value,
+    fill_min_max,
+    greedy_cover,
+    greedy_max_cover,
+    kth_response_s,
+    level_weights,
+    reduce_rows,
+)
+
+DEFAULT_TIME_LIMIT_S = 60.0
+#: Row generation: rows in the first model, and violated rows added per round.
+ROW_SEED = 400
+ROW_BATCH = 400
+
+
+@dataclass(frozen=True)
+class _Milp:
+    status: str  # optimal | feasible | infeasible | unknown
+    chosen: BoolArray | None
+    bound: float
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def _fixed_mask(problem: SitingProblem) -> BoolArray:
+    mask = np.zeros(problem.n_candidates, dtype=bool)
+    mask[list(problem.fixed)] = True
+    return mask
+
+
+def _run_milp(
+    c: FloatArray, m: int, constraints: list[LinearConstraint], fixed: BoolArray, n_cont: int, limit_s: float
+) -> _Milp:
+    """Solve with the first ``m`` variables binary (fixed ones at 1) and ``n_cont`` in [0, 1]."""
+    lb = np.concatenate([fixed.astype(np.float64), np.zeros(n_cont)])
+    integrality = np.concatenate([np.ones(m), np.zeros(n_cont)])
+    options = {"disp": False, "time_limit": max(limit_s, 0.05), "mip_rel_gap": 1e-6}
+    res = milp(c, integrality=integrality, bounds=Bounds(lb, 1.0), constraints=constraints, options=options)
+    chosen = None if res.x is None else np.asarray(res.x[:m] > 0.5)
+    bound = float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else -math.inf
+    if res.status == 0:
+        return _Milp("optimal", chosen, bound)
+    if res.status == 2:
+        return _Milp("infeasible", None, bound)
+    return _Milp("feasible" if chosen is not None else "unknown", chosen, bound)
+
+
+def _chosen(mask: BoolArray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.flatnonzero(mask))
+
+
+def _gap(value: float, bound: float) -> float:
+    if value == bound or not math.isfinite(bound):
+        return 0.0 if value == bound else math.inf
+    return abs(value - bound) / max(abs(value), 1e-12)
+
+
+def _generate_rows(
+    rows: CoverRows,
+    fixed: BoolArray,
+    cap: int | None,
+    minimise: bool,
+    deadline: float,
+    seed: BoolArray | None,
+) -> tuple[_Milp, int]:
+    """Solve the covering model by row generation: a subset of rows first, then the rows its
+    answer violates, until an answer meets every row.
+
+    A subset is a relaxation, so "infeasible" and every dual bound hold for the full model; an
+    answer that meets every row is feasible (and optimal when the subset model was solved to
+    optimality). Returns the outcome and the number of rows in the last model.
+    """
+    a, need = rows.rows, rows.need
+    total, m = int(a.shape[0]), int(a.shape[1])
+    rng = np.random.default_rng(0)
+    active = np.zeros(total, dtype=bool)
+    active[rng.choice(total, size=min(total, ROW_SEED), replace=False)] = True
+    if seed is not None:
+        active |= seed
+    c = np.ones(m) if minimise else np.zeros(m)
+    bound = -math.inf
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return _Milp("unknown", None, bound), int(active.sum())
+        sub = sp.csr_array(a[active], dtype=np.float64)
+        con = [LinearConstraint(sub, need[active].astype(np.float64), np.inf)]
+        if cap is not None:
+            con.append(LinearConstraint(np.ones((1, m)), 0, cap))
+        res = _run_milp(c, m, con, fixed, 0, remaining)
+        bound = max(bound, res.bound)
+        if res.chosen is None:
+            return _Milp(res.status, None, bound), int(active.sum())
+        short = np.flatnonzero(a @ res.chosen.astype(np.int64) < need)
+        if len(short) == 0:
+            return _Milp(res.status, res.chosen, bound), int(active.sum())
+        active[rng.choice(short, size=min(len(short), ROW_BATCH), replace=False)] = True
+
+
+def solve_set_cover(
+    problem: SitingProblem,
+    k: int,
+    target_s: float,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    progress: Progress = _quiet,
+) -> SitingSolution:
+    """Fewest docks so that every cell has ``k`` docks (or all its candidates, if fewer) in time."""
+    if k < 1:
+        raise SitingError("k must be at least 1")
+    start = time.perf_counter()
+    fixed = _fixed_mask(problem)
+    cover = coverage_matrix(problem.cost_s, target_s)
+    reach = np.asarray(cover.sum(axis=1)).ravel()
+    short = int(np.count_nonzero(reach < k))
+    keep = reach > 0
+    need = np.minimum(reach, k).astype(np.int64)
+    rows = reduce_rows(sp.csr_array(cover[keep]), need[keep], problem.weight[keep], drop_dominated=True)
+    progress(f"set-cover: {rows.reduction.cells} cells -> {rows.reduction.after_dominance} rows")
+    greedy = greedy_cover(rows.rows, rows.need, fixed)
+    if greedy is None:  # cannot happen: needs are capped at what the candidates give
+        raise SitingError("the candidates cannot meet the covering needs")
+    greedy_n = int(greedy.sum())
+    progress(f"set-cover: greedy {greedy_n} docks; solving the MILP (limit {time_limit_s:.0f} s)")
+    res, in_milp = _generate_rows(rows, fixed, None, True, start + time_limit_s, None)
+    best = greedy if res.chosen is None or res.chosen.sum() > greedy_n else res.chosen
+    value = float(best.sum())
+    lower = (
+        max(math.ceil(res.bound - 1e-6), int(fixed.sum())) if math.isfinite(res.bound) else int(fixed.sum())
+    )
+    bound = value if res.status == "optimal" else float(min(lower, value))
+    notes = (
+        [] if short == 0 else [f"{short} cells have fewer than {k} candidates in time; they get all of them"]
+    )
+    if res.status != "optimal":
+        notes.append(f"MILP stopped at the time limit ({res.status})")
+    reduction = replace(rows.reduction, in_milp=in_milp)
+    return SitingSolution(
+        Objective.SET_COVER, k, _chosen(best), value, float(greedy_n), float(bound), _gap(value, bound),
+        time.perf_counter() - start, reduction, 1, target_s, short, tuple(notes),
+    )  # fmt: skip
+
+
+def solve_p_center(
+    problem: SitingProblem,
+    n: int,
+    k: int = 1,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    progress: Progress = _quiet,
+) -> SitingSolution:
+    """Open ``n`` docks minimising the worst response time of each cell's k-th nearest dock."""
+    m = problem.n_candidates
+    fixed = _fixed_mask(problem)
+    if not k <= n <= m:
+        raise SitingError(f"p-center needs k <= n <= candidates, got k={k}, n={n}, candidates={m}")
+    if int(fixed.sum()) > n:
+        raise SitingError(f"{int(fixed.sum())} fixed docks exceed the {n} docks asked for")
+    start = time.perf_counter()
+    deadline = start + time_limit_s
+    cost = problem.cost_s
+    best_all = np.partition(np.asarray(cost, dtype=np.float64), k - 1, axis=0)[k - 1]
+    unreachable = ~np.isfinite(best_all)
+    if unreachable.all():
+        raise SitingError("no demand cell can be reached by k candidates")
+    if unreachable.any():
+        cost = cost[:, ~unreachable]
+    cells = int(cost.shape[1])
+    lb0 = float(best_all[~unreachable].max())
+
+    greedy = fill_min_max(cost, fixed, n, k)
+    ub = float(kth_response_s(cost, greedy, k).max())
+    vals = np.unique(np.asarray(cost[(cost >= lb0) & (cost <= ub)], dtype=np.float64))
+    progress(f"p-center: bounds {lb0:.1f}-{ub:.1f} s over {len(vals)} thresholds; greedy bisection")
+    lo, hi = 0, len(vals) - 1
+    while lo < hi:  # greedy bisection: a better start than one-at-a-time filling
+        mid = (lo + hi) // 2
+        pick = greedy_cover(coverage_matrix(cost, vals[mid]), np.full(cells, k), fixed, cap=n)
+        if pick is None:
+            lo = mid + 1
+            continue
+        pick = fill_min_max(cost, pick, n, k)
+        worst = float(kth_response_s(cost, pick, k).max())
+        if worst < ub:
+            greedy, ub = pick, worst
+        hi = int(np.searchsorted(vals, worst))
+    greedy_value = ub
+    progress(f"p-center: greedy worst {greedy_value:.1f} s; exact bisection (limit {time_limit_s:.0f} s)")
+
+    best, proven_lb, solves = greedy, lb0, 0
+    reduction = RowReduction(cells, cells, cells, cells)
+    timed_out = False
+    lo, hi = 0, int(np.searchsorted(vals, ub))
+    while lo < hi:
+        if deadline - time.perf_counter() <= 0:
+            timed_out = True
+            break
+        mid = (lo + hi) // 2
+        t = float(vals[mid])
+        rows = reduce_rows(coverage_matrix(cost, t), np.full(cells, k), np.ones(cells), True)
+        seed = rows.rows @ best.astype(np.int64) < rows.need  # where the incumbent fails at t
+        res, in_milp = _generate_rows(rows, fixed, n, False, deadline, seed)
+        reduction = replace(rows.reduction, in_milp=in_milp)
+        solves += 1
+        if res.chosen is not None:
+            pick = fill_min_max(cost, res.chosen, n, k)
+            worst = float(kth_response_s(cost, pick, k).max())
+            if worst <= float(vals[hi]):
+                best = pick
+            hi = int(np.searchsorted(vals, worst))
+            verdict = f"feasible, worst {worst:.1f} s"
+        elif res.status == "infeasible":
+            lo = mid + 1
+            proven_lb = float(vals[lo]) if lo < len(vals) else proven_lb
+            verdict = "infeasible"
+        else:
+            lo, timed_out = mid + 1, True
+            verdict = "undecided at the time limit"
+        elapsed = time.perf_counter() - start
+        size = f"{in_milp}/{rows.reduction.after_dominance} rows"
+        progress(f"p-center: T={t:.1f} s {verdict} ({size}, {elapsed:.1f} s)")
+    value = float(kth_response_s(cost, best, k).max())
+    notes = (
+        [f"{int(unreachable.sum())} cells cannot be reached by {k} candidates; ignored"]
+        if unreachable.any()
+        else []
+    )
+    if timed_out:
+        notes.append("bisection stopped at the time limit; the gap is against the last proven bound")
+    return SitingSolution(
+        Objective.P_CENTER, k, _chosen(best), value, greedy_value, proven_lb, _gap(value, proven_lb),
+        time.perf_counter() - start, reduction, solves, None, int(unreachable.sum()), tuple(notes),
+    )  # fmt: skip
+
+
+def solve_max_cover(
+    problem: SitingProblem,
+    n: int,
+    k: int,
+    target_s: float,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    progress: Progress = _quiet,
+    backup_weight: float = 0.5,
+) -> SitingSolution:
+    """Open ``n`` docks maximising covered weight; for k ≥ 2 the 2nd..k-th cover count as backup
+    with weight ``backup_weight**(l-1)``. ``value`` is that weighted sum."""
+    m = problem.n_candidates
+    fixed = _fixed_mask(problem)
+    if not 1 <= n <= m or k < 1 or int(fixed.sum()) > n:
+        raise SitingError(f"max-cover needs 1 <= fixed <= n <= candidates and k >= 1 (n={n}, k={k})")
+    if not 0 < backup_weight <= 1:
+        raise SitingError("backup_weight must be within (0, 1]")
+    start = time.perf_counter()
+    cover = coverage_matrix(problem.cost_s, target_s)
+    reach = np.asarray(cover.sum(axis=1)).ravel()
+    keep = reach > 0
+    rows = reduce_rows(
+        sp.csr_array(cover[keep]), np.ones(int(keep.sum()), np.int64), problem.weight[keep], False
+    )
+    levels = level_weights(k, backup_weight)
+    progress(f"max-cover: {rows.reduction.cells} cells -> {rows.reduction.after_merge} rows")
+    greedy = greedy_max_cover(rows.rows, rows.weight, fixed, n, levels)
+    greedy_value = covered_value(rows.rows, rows.weight, greedy, levels)
+    progress(f"max-cover: greedy {greedy_value:.6g}; solving the MILP (limit {time_limit_s:.0f} s)")
+    r = rows.rows.shape[0]
+    scale = float(rows.weight.sum()) or 1.0
+    c = np.concatenate([np.zeros(m), -np.kron(rows.weight / scale, levels)])
+    link = sp.hstack([-sp.csr_array(rows.rows, dtype=np.float64), sp.kron(sp.eye_array(r), np.ones((1, k)))])
+    count = sp.hstack([sp.csr_array(np.ones((1, m))), sp.csr_array((1, r * k))])
+    con = [LinearConstraint(sp.csr_array(link), -np.inf, 0.0), LinearConstraint(sp.csr_array(count), n, n)]
+    res = _run_milp(c, m, con, fixed, r * k, time_limit_s)
+    best = greedy
+    if res.chosen is not None and covered_value(rows.rows, rows.weight, res.chosen, levels) > greedy_value:
+        best = res.chosen
+    value = covered_value(rows.rows, rows.weight, best, levels)
+    bound = value if res.status == "optimal" else -res.bound * scale
+    notes = [] if res.status == "optimal" else [f"MILP stopped at the time limit ({res.status})"]
+    bound = max(bound, value)
+    return SitingSolution(
+        Objective.MAX_COVER, k, _chosen(best), value, greedy_value, bound, _gap(value, bound),
+        time.perf_counter() - start, rows.reduction, 1, target_s, int((~keep).sum()), tuple(notes),
+    )  # fmt: skip
+
+
+def solve(
+    problem: SitingProblem,
+    objective: Objective,
+    n: int,
+    k: int,
+    target_s: float,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    progress: Progress = _quiet,
+) -> SitingSolution:
+    """Dispatch to the objective's solver (``n`` is ignored by set-cover, which finds it)."""
+    if objective is Objective.SET_COVER:
+        return solve_set_cover(problem, k, target_s, time_limit_s, progress)
+    if objective is Objective.P_CENTER:
+        return solve_p_center(problem, n, k, time_limit_s, progress)
+    return solve_max_cover(problem, n, k, target_s, time_limit_s, progress)
