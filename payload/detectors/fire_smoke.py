@@ -49,7 +49,7 @@ class FireSmokeParams:
 def fire_colour_mask(bgr: U8, p: FireSmokeParams | None = None) -> B:
     """Pixels that pass both fire colour rules (Chen 2004 and Çelik 2009)."""
     p = p or FireSmokeParams()
-    b, g, r = (bgr[..., i].astype(np.int16) for i in range(3))
+    b, g, r = (c.astype(np.int16) for c in cv2.split(bgr))
     s = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[..., 1].astype(np.int16)
     chen = (
         (r > p.red_threshold)
@@ -74,8 +74,9 @@ def fire_colour_mask(bgr: U8, p: FireSmokeParams | None = None) -> B:
 def smoke_colour_mask(bgr: U8, p: FireSmokeParams | None = None) -> B:
     """Greyish, light pixels (Chen 2004 smoke rule)."""
     p = p or FireSmokeParams()
-    hi = bgr.max(axis=2).astype(np.int16)
-    lo = bgr.min(axis=2).astype(np.int16)
+    b, g, r = cv2.split(bgr)
+    hi = cv2.max(cv2.max(b, g), r).astype(np.int16)
+    lo = cv2.min(cv2.min(b, g), r).astype(np.int16)
     grey = (hi + lo) // 2
     result: B = (
         (hi - lo < p.smoke_max_chroma) & (grey >= p.smoke_grey_range[0]) & (grey <= p.smoke_grey_range[1])
@@ -84,8 +85,18 @@ def smoke_colour_mask(bgr: U8, p: FireSmokeParams | None = None) -> B:
 
 
 def _blobs(mask: B, min_px: int, close_px: int = 3) -> list[tuple[int, int, int, int, B]]:
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_px, close_px))
-    m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+    m = mask.astype(np.uint8)
+    if (
+        close_px > 9
+    ):  # a wide closing is done on a quarter-size mask, then kept inside the original's dilation
+        small = cv2.resize(m, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+        k = max(close_px // 4, 3)
+        small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        m = cv2.resize(small, (m.shape[1], m.shape[0]), interpolation=cv2.INTER_NEAREST) | m
+    else:
+        m = cv2.morphologyEx(
+            m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_px, close_px))
+        )
     n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
     return [
         (int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]), labels == i)
