@@ -84,12 +84,15 @@ def dock_response_time_s(
         return straight
     view = view or RouterView(router)
     origin = (dock.x_m, dock.y_m)
-    if not view.may_block(origin, pts):
+    near = view.may_block(origin, pts)
+    if not np.any(near):
         return straight
     leg = leg_cost_for(dock, wind)
-    routed = router.costs_from(origin, pts, leg)
-    direct = constant_speed_leg_time_s(dx, dy, wind, dock.reach.cruise_mps)
-    blocked = routed > direct * (1.0 + 1e-9) + 1e-6
+    sub = np.flatnonzero(near)
+    routed = router.costs_from(origin, pts[sub], leg)
+    direct = constant_speed_leg_time_s(dx[sub], dy[sub], wind, dock.reach.cruise_mps)
+    blocked = np.zeros(len(pts), dtype=bool)
+    blocked[sub] = routed > direct * (1.0 + 1e-9) + 1e-6
     if not np.any(blocked):
         return straight
     # Around the zones: best node n seen from the point, cost c_n, then the last leg with braking.

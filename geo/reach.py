@@ -121,14 +121,18 @@ def _reached_while_accelerating(
 def _bisect_accel(
     dx: FloatArray, dy: FloatArray, wx: float, wy: float, a: float, t_end: float, mask: NDArray[np.bool_]
 ) -> FloatArray:
-    lo = np.zeros(dx.shape)
-    hi = np.full(dx.shape, t_end)
+    # Only the masked points are bisected (a few near the dock), not the whole array.
+    sx, sy = dx[mask], dy[mask]
+    lo = np.zeros(sx.shape)
+    hi = np.full(sx.shape, t_end)
     for _ in range(50):
         mid = 0.5 * (lo + hi)
-        ok = a * (mid / 2.0) ** 2 >= np.hypot(dx - wx * mid, dy - wy * mid)
+        ok = a * (mid / 2.0) ** 2 >= np.hypot(sx - wx * mid, sy - wy * mid)
         hi = np.where(ok, mid, hi)
         lo = np.where(ok, lo, mid)
-    return np.where(mask, hi, np.inf)
+    out = np.full(dx.shape, np.inf)
+    out[mask] = hi
+    return out
 
 
 def response_time_s(dx_m: ArrayLike, dy_m: ArrayLike, p: ReachParams, wind: Wind | None = None) -> FloatArray:

@@ -12,6 +12,7 @@ this is exactly the shifted disc, so both cases agree where no zone is in the wa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -67,9 +68,9 @@ class RouterView:
 
     def __init__(self, router: RouterLike) -> None:
         self.router = router
-        self.obstacles: BaseGeometry = (
-            shapely.union_all(list(router.obstacles_m)) if router.obstacles_m else Polygon()
-        )
+        merged = shapely.union_all(list(router.obstacles_m)) if router.obstacles_m else Polygon()
+        self._parts = [p for p in shapely.get_parts(merged) if isinstance(p, Polygon) and not p.is_empty]
+        self.obstacles: BaseGeometry = merged
         shapely.prepare(self.obstacles)
         self._seen: dict[tuple[float, float], tuple[float, BaseGeometry]] = {}
 
@@ -77,13 +78,36 @@ class RouterView:
     def has_zones(self) -> bool:
         return not self.obstacles.is_empty
 
-    def may_block(self, origin: tuple[float, float], pts: NDArray[np.float64]) -> bool:
-        """Whether any straight leg from ``origin`` to the points touches an obstacle."""
+    def may_block(self, origin: tuple[float, float], pts: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """For each point, whether the straight leg from ``origin`` touches an obstacle. A cheap
+        angular-sector and distance screen picks the candidates; shapely tests only those."""
+        pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+        hit = np.zeros(len(pts), dtype=bool)
         if not self.has_zones or len(pts) == 0:
-            return False
-        starts = np.broadcast_to(np.asarray(origin, dtype=np.float64), pts.shape)
-        lines = shapely.linestrings(np.stack([starts, pts], axis=1))
-        return bool(np.any(shapely.intersects(lines, self.obstacles)))
+            return hit
+        ox, oy = origin
+        dx, dy = pts[:, 0] - ox, pts[:, 1] - oy
+        angle = np.arctan2(dy, dx)
+        dist = np.hypot(dx, dy)
+        candidate = np.zeros(len(pts), dtype=bool)
+        here = Point(ox, oy)
+        for part in self._parts:
+            if part.convex_hull.covers(here):
+                candidate[:] = True
+                break
+            ring = np.asarray(part.exterior.coords)
+            va = np.arctan2(ring[:, 1] - oy, ring[:, 0] - ox)
+            mid = math.atan2(part.centroid.y - oy, part.centroid.x - ox)
+            rel = (va - mid + math.pi) % (2 * math.pi) - math.pi
+            lo, hi = float(rel.min()), float(rel.max())
+            prel = (angle - mid + math.pi) % (2 * math.pi) - math.pi
+            candidate |= (prel >= lo - 1e-9) & (prel <= hi + 1e-9) & (dist >= part.distance(here) - 1e-6)
+        idx = np.flatnonzero(candidate)
+        if len(idx):
+            starts = np.broadcast_to(np.asarray(origin, dtype=np.float64), (len(idx), 2))
+            lines = shapely.linestrings(np.stack([starts, pts[idx]], axis=1))
+            hit[idx] = shapely.intersects(lines, self.obstacles)
+        return hit
 
     def seen(self, origin: tuple[float, float], radius_m: float) -> BaseGeometry:
         """What ``origin`` sees within (at least) ``radius_m``. A region seen within a larger radius,
