@@ -52,9 +52,13 @@ from geo.siting_rows import (
     kth_response_s,
     level_weights,
     reduce_rows,
+    swap_improve,
 )
 
 DEFAULT_TIME_LIMIT_S = 60.0
+#: p-center: shares of the time limit after which the local search, then the LP bounding, stop.
+LOCAL_SEARCH_SHARE = 0.2
+LP_SHARE = 0.4
 #: Row generation: rows in the first model, and violated rows added per round.
 ROW_SEED = 400
 ROW_BATCH = 400
@@ -146,6 +150,33 @@ def _generate_rows(
         active[rng.choice(short, size=min(len(short), ROW_BATCH), replace=False)] = True
 
 
+def _lp_exceeds(rows: CoverRows, fixed: BoolArray, n: int, deadline: float) -> bool | None:
+    """Whether the LP relaxation of the covering model needs more than ``n`` docks (a proof that
+    ``n`` docks cannot do), by row generation; None when time runs out first."""
+    a, need = rows.rows, rows.need
+    total, m = int(a.shape[0]), int(a.shape[1])
+    rng = np.random.default_rng(1)
+    active = np.zeros(total, dtype=bool)
+    active[rng.choice(total, size=min(total, ROW_SEED), replace=False)] = True
+    bounds = Bounds(fixed.astype(np.float64), 1.0)
+    while time.perf_counter() < deadline:
+        sub = sp.csr_array(a[active], dtype=np.float64)
+        con = LinearConstraint(sub, need[active].astype(np.float64), np.inf)
+        limit = max(deadline - time.perf_counter(), 0.05)
+        res = milp(np.ones(m), bounds=bounds, constraints=[con], options={"time_limit": limit})
+        if res.status == 2:
+            return True
+        if res.x is None:
+            return None
+        if res.fun > n + 1e-6:
+            return True
+        short = np.flatnonzero(a @ res.x < need - 1e-7)
+        if len(short) == 0:
+            return False
+        active[rng.choice(short, size=min(len(short), ROW_BATCH), replace=False)] = True
+    return None
+
+
 def solve_set_cover(
     problem: SitingProblem,
     k: int,
@@ -232,12 +263,29 @@ def solve_p_center(
             greedy, ub = pick, worst
         hi = int(np.searchsorted(vals, worst))
     greedy_value = ub
-    progress(f"p-center: greedy worst {greedy_value:.1f} s; exact bisection (limit {time_limit_s:.0f} s)")
+    progress(f"p-center: greedy worst {greedy_value:.1f} s; local search")
+    best = swap_improve(cost, greedy, fixed, k, start + LOCAL_SEARCH_SHARE * time_limit_s)
+    ub = float(kth_response_s(cost, best, k).max())
+    hi = int(np.searchsorted(vals, ub))
+    progress(f"p-center: local search worst {ub:.1f} s; LP bound bisection")
+    lo = 0
+    lp_lo, lp_hi = 0, hi
+    while lp_lo < lp_hi and time.perf_counter() < start + LP_SHARE * time_limit_s:
+        mid = (lp_lo + lp_hi) // 2
+        rows = reduce_rows(coverage_matrix(cost, vals[mid]), np.full(cells, k), np.ones(cells), True)
+        exceeds = _lp_exceeds(rows, fixed, n, start + LP_SHARE * time_limit_s)
+        if exceeds is None:
+            break
+        if exceeds:
+            lp_lo = lo = mid + 1
+        else:
+            lp_hi = mid
+    proven_lb = float(vals[min(lo, len(vals) - 1)])
+    progress(f"p-center: LP bound {proven_lb:.1f} s; exact bisection (limit {time_limit_s:.0f} s)")
 
-    best, proven_lb, solves = greedy, lb0, 0
+    solves = 0
     reduction = RowReduction(cells, cells, cells, cells)
     timed_out = False
-    lo, hi = 0, int(np.searchsorted(vals, ub))
     while lo < hi:
         if deadline - time.perf_counter() <= 0:
             timed_out = True

@@ -9,6 +9,7 @@ with.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,4 +173,49 @@ def greedy_max_cover(
         gain = rows.T @ (weight * nxt[count])
         gain[chosen] = -1.0
         chosen[int(np.argmax(gain))] = True
+    return chosen
+
+
+def swap_improve(
+    cost_s: NDArray[np.floating],
+    chosen: BoolArray,
+    fixed: BoolArray,
+    k: int,
+    deadline: float,
+    pool: int = 400,
+) -> BoolArray:
+    """Local search for p-center (vertex substitution): move one dock to the candidate that best
+    lowers the worst k-th response (ties: the mean), while that helps and time remains.
+
+    Only candidates that reach the worst cell faster than now can lower the worst; the ``pool``
+    fastest of them are tried against every movable dock.
+    """
+    chosen = chosen.copy()
+    while time.perf_counter() < deadline:
+        kth = kth_response_s(cost_s, chosen, k)
+        j = int(np.argmax(kth))
+        current = (float(kth[j]), float(np.minimum(kth, 1e7).mean()))
+        col = np.asarray(cost_s[:, j], dtype=np.float64)
+        cands = np.flatnonzero((col < current[0]) & ~chosen)
+        if len(cands) == 0:
+            break
+        cands = cands[np.argsort(col[cands])[:pool]]
+        c = np.asarray(cost_s[cands], dtype=np.float64)
+        best_key, best_move = current, (-1, -1)
+        for d in np.flatnonzero(chosen & ~fixed):
+            rest = chosen.copy()
+            rest[d] = False
+            top = np.full((k, cost_s.shape[1]), np.inf)
+            sub = np.sort(np.asarray(cost_s[rest], dtype=np.float64), axis=0)[:k]
+            top[: sub.shape[0]] = sub
+            below = top[k - 2] if k >= 2 else np.full(cost_s.shape[1], -np.inf)
+            new = np.where(c < top[k - 1], np.maximum(c, below), top[k - 1])
+            worst = new.max(axis=1)
+            mean = np.minimum(new, 1e7).mean(axis=1)
+            i = int(np.lexsort((mean, worst))[0])
+            if (float(worst[i]), float(mean[i])) < best_key:
+                best_key, best_move = (float(worst[i]), float(mean[i])), (int(d), int(cands[i]))
+        if best_move[0] < 0:
+            break
+        chosen[best_move[0]], chosen[best_move[1]] = False, True
     return chosen
