@@ -120,6 +120,11 @@ def _arrangement_faces(demand_m: BaseGeometry, regions: Sequence[BaseGeometry]) 
     return np.asarray(polys[shapely.area(polys) > 0], dtype=object)
 
 
+def _box_around(geom: BaseGeometry, margin_m: float = 10.0) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = geom.bounds
+    return (minx - margin_m, miny - margin_m, maxx + margin_m, maxy + margin_m)
+
+
 def is_covered(uncovered: BaseGeometry) -> bool:
     """True when an uncovered set is empty up to :data:`COVERED_TOL_M2`."""
     return bool(uncovered.is_empty or uncovered.area <= COVERED_TOL_M2)
@@ -144,7 +149,7 @@ def coverage_of_region(
         raise ValueError(f"target_s must be a positive finite number, got {target_s!r}")
     if view is None and router is not None:
         view = RouterView(router)
-    builder = ReachRegions(docks, wind, router, view=view)
+    builder = ReachRegions(docks, wind, router, view=view, clip_to=_box_around(demand_m))
     regions = builder.regions(target_s)
     uncovered = uncovered_region(demand_m, regions, k)
     demand_area = demand_m.area
@@ -245,7 +250,7 @@ def worst_response(
     if demand_m.is_empty:
         return (0.0, (math.nan, math.nan))
     flying = [d for d in docks if not is_grounded(d, wind)]
-    regions = builder or ReachRegions(docks, wind, router)
+    regions = builder or ReachRegions(docks, wind, router, clip_to=_box_around(demand_m))
     view = regions.view
 
     def uncovered_at(t_s: float) -> BaseGeometry:

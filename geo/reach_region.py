@@ -125,7 +125,8 @@ class ReachRegions:
     """Reach regions of a set of docks in one wind, for any target time.
 
     Route costs to the router's nodes and the regions each node sees are cached, so a bisection
-    on the target time pays for the routing once.
+    on the target time pays for the routing once. With ``clip_to`` (minx, miny, maxx, maxy) the
+    parts built around keep-out zones are cut to that box: only the demand inside it matters.
     """
 
     def __init__(
@@ -135,6 +136,7 @@ class ReachRegions:
         router: RouterLike | None = None,
         quad_segs: int = 64,
         view: RouterView | None = None,
+        clip_to: tuple[float, float, float, float] | None = None,
     ) -> None:
         self.docks = tuple(docks)
         self.wind = wind
@@ -142,7 +144,9 @@ class ReachRegions:
             view = RouterView(router)
         self.view = view if view is not None and view.has_zones else None
         self.quad_segs = quad_segs
+        self.clip_to = clip_to
         self._nodes: dict[int, list[tuple[tuple[float, float], float]]] = {}
+        self._clipped: dict[int, tuple[BaseGeometry, BaseGeometry]] = {}
 
     def regions(self, target_s: float) -> list[BaseGeometry]:
         """Every dock's region at ``target_s`` (empty for a grounded dock)."""
@@ -158,10 +162,10 @@ class ReachRegions:
         if radius <= 0:
             return Polygon()
         disc = Point(dock.x_m + cx, dock.y_m + cy).buffer(radius, quad_segs=self.quad_segs)
-        if self.view is None or not self.view.obstacles.intersects(disc):
+        if self.view is None or not self.view.obstacles.intersects(self._clip(disc)):
             return disc
         origin = (dock.x_m, dock.y_m)
-        parts = [disc.intersection(self.view.seen(origin, radius + float(np.hypot(cx, cy))))]
+        parts = [self._clip(disc).intersection(self._seen(origin, radius + float(np.hypot(cx, cy))))]
         budget_s = target_s - overhead_s(p)
         wx, wy = self.wind.vector_mps
         for (nx, ny), cost_s in self._node_costs(index)[1:]:
@@ -170,10 +174,27 @@ class ReachRegions:
             if radius_m <= 0:
                 continue
             centre = Point(nx + wx * last_s, ny + wy * last_s)
-            node_disc = centre.buffer(radius_m, quad_segs=self.quad_segs)
-            seen = self.view.seen((nx, ny), radius_m + self.wind.speed_mps * last_s)
+            if self.clip_to is not None and _box_distance(self.clip_to, centre.x, centre.y) >= radius_m:
+                continue
+            node_disc = self._clip(centre.buffer(radius_m, quad_segs=self.quad_segs))
+            if node_disc.is_empty:
+                continue
+            seen = self._seen((nx, ny), radius_m + self.wind.speed_mps * last_s)
             parts.append(node_disc.intersection(seen))
         return _polygonal(shapely.union_all(parts))
+
+    def _clip(self, geom: BaseGeometry) -> BaseGeometry:
+        """``geom`` cut to the box of interest (the demand's bounds), if one was given."""
+        return geom if self.clip_to is None else shapely.clip_by_rect(geom, *self.clip_to)
+
+    def _seen(self, origin: tuple[float, float], radius_m: float) -> BaseGeometry:
+        assert self.view is not None
+        full = self.view.seen(origin, radius_m)
+        cached = self._clipped.get(id(full))
+        if cached is None or cached[0] is not full:
+            cached = (full, self._clip(full))
+            self._clipped[id(full)] = cached
+        return cached[1]
 
     def _node_costs(self, index: int) -> list[tuple[tuple[float, float], float]]:
         if index not in self._nodes:
@@ -182,6 +203,11 @@ class ReachRegions:
             origin = (dock.x_m, dock.y_m)
             self._nodes[index] = self.view.router.node_costs_from(origin, leg_cost_for(dock, self.wind))
         return self._nodes[index]
+
+
+def _box_distance(box: tuple[float, float, float, float], x: float, y: float) -> float:
+    minx, miny, maxx, maxy = box
+    return math.hypot(max(minx - x, 0.0, x - maxx), max(miny - y, 0.0, y - maxy))
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:

@@ -40,7 +40,9 @@ def g1_holds(
     view: RouterView | None = None,
 ) -> bool:
     """True when every demand point is reached within ``target_s`` by one of ``docks``."""
-    regions = ReachRegions(docks, wind, router, view=view).regions(target_s)
+    minx, miny, maxx, maxy = demand_m.bounds
+    box = (minx - 10.0, miny - 10.0, maxx + 10.0, maxy + 10.0)
+    regions = ReachRegions(docks, wind, router, view=view, clip_to=box).regions(target_s)
     return is_covered(uncovered_region(demand_m, regions, 1))
 
 
