@@ -7,6 +7,7 @@ One :class:`DetectionPipeline` per camera pair (RGB + co-aligned thermal) and pe
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from payload.detectors.crowd import CrowdParams, detect_crowds
 from payload.detectors.fire_smoke import FireSmokeDetector, FireSmokeParams
 from payload.detectors.stationary import StationaryObjectDetector, StationaryParams
 from payload.detectors.thermal import HotSpotParams, WarmBodyParams, detect_hot_spots, detect_warm_bodies
-from payload.georef import BelowHorizonError, gsd_m, pixel_to_ground
+from payload.georef import BelowHorizonError, gsd_m, pixel_to_ground, wgs84_to_offset
 from payload.model import AttitudeErrors, Detection, Frame, FrameKind, GroundPoint, Label, Lead
 from payload.ports import PixelDetector
 from payload.tracking import Tracker
@@ -148,6 +149,18 @@ class DetectionPipeline:
         frame = posed[0].frame
         return [self._locate(c, frame) for c in crowds]
 
+    def _on_a_fire(self, loc: Located) -> bool:
+        """A burning area also "arrived and stayed": it is reported as fire, not as a stationary object."""
+        if loc.detection.label != Label.STATIONARY_OBJECT or loc.ground is None:
+            return False
+        g = loc.ground
+        for tr in self.tracker.tracks:
+            if tr.label in (Label.FIRE, Label.SMOKE, Label.HOT_SPOT):
+                n, e = wgs84_to_offset(g.lon_deg, g.lat_deg, *tr.lon_lat)
+                if math.hypot(float(n), float(e)) <= g.uncertainty_m + 5.0:
+                    return True
+        return False
+
     def process(self, rgb: Frame | None = None, thermal: Frame | None = None) -> list[Lead]:
         """Detect, track, and return the leads that this frame confirmed (each track once)."""
         located = self.detect(rgb, thermal)
@@ -156,7 +169,7 @@ class DetectionPipeline:
         by_id: dict[int, Located] = {}
         observations: list[tuple[Detection, GroundPoint]] = []
         for loc in located:
-            if loc.ground is not None:
+            if loc.ground is not None and not self._on_a_fire(loc):
                 by_id[id(loc.detection)] = loc
                 observations.append((loc.detection, loc.ground))
         leads: list[Lead] = []

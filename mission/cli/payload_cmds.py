@@ -12,17 +12,38 @@ detection also gets ``lon``, ``lat`` and ``uncertainty_m``.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import math
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from docks.broker import EmbeddedBroker
+from docks.broker_url import EMBEDDED, parse_broker_url
+from docks.protocol.payload import AiDetectStart
 from mission.cli.errors import CliError
+from mission.settings import SettingsError, load_settings
+from payload.agent import AgentConfig, OnboardAgent, Published
+from payload.agent_mqtt import MqttAgent
 from payload.detectors.onnx_detector import OnnxDetector, OnnxModelError
-from payload.frames import FrameReadError, guess_kind, list_frame_files, read_image
-from payload.georef import BelowHorizonError, pixel_to_ground
+from payload.frames import (
+    CaptureFrameSource,
+    FileFrameSource,
+    FrameReadError,
+    FrameSource,
+    guess_kind,
+    list_frame_files,
+    read_image,
+)
+from payload.georef import BelowHorizonError, offset_to_wgs84, pixel_to_ground
 from payload.model import CameraModel, CameraPose, Frame, FrameKind
+from payload.payload_settings import PayloadSettings
 from payload.pipeline import DetectionPipeline, DetectorName, Located, PipelineParams
+from payload.ports import AudioSink
+from payload.speaker import AplaySink, EspeakTts, Speaker, SpeakerError, WavFileSink, load_messages
 
 THERMAL_DEFAULT = (DetectorName.HOT_SPOT, DetectorName.WARM_BODY, DetectorName.CROWD)
 RGB_DEFAULT = (DetectorName.FIRE_SMOKE, DetectorName.STATIONARY)
@@ -61,6 +82,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--size", required=True, metavar="W,H", help="image size in pixels")
     g.add_argument("--pixel", required=True, metavar="U,V", help="pixel (x right, y down; may be fractional)")
     g.set_defaults(handler=run_georef)
+
+    a = group.add_parser("agent", help="run the onboard agent on MQTT ([payload] settings)")
+    a.add_argument("--config", type=Path, help="skyloop.toml (default: $SKYLOOP_CONFIG or the shipped one)")
+    a.add_argument(
+        "--broker", metavar="URL", help="mqtt://host:port or 'embedded' (default: [mqtt] broker_url)"
+    )
+    a.add_argument(
+        "--sim", action="store_true", help="frames from the sim camera over the demo lakeside scene"
+    )
+    a.add_argument(
+        "--pose", metavar="LON,LAT,AGL_M,HEADING_DEG,PITCH_DEG", help="fixed pose (no telemetry link)"
+    )
+    a.add_argument(
+        "--audio-dir", type=Path, default=Path("speaker-out"), help="where the sim speaker writes WAVs"
+    )
+    a.add_argument(
+        "--detect", metavar="CLASSES", help="start detecting at once: 'all' or a comma list of classes"
+    )
+    a.add_argument(
+        "--seconds", default="0", metavar="S", help="stop after S seconds (default: run until Ctrl-C)"
+    )
+    a.set_defaults(handler=run_agent)
 
 
 def _numbers(text: str, count: int, name: str) -> list[float]:
@@ -201,4 +244,144 @@ def run_detect(args: argparse.Namespace) -> int:
             x, y, w, h = r["bbox"]
             print(f"{r['file']}: {r['class']} {r['confidence']:.2f} [{x:.0f},{y:.0f} {w:.0f}x{h:.0f}]{where}")
         print(f"{len(records)} detection(s) in {len(files)} frame(s)")
+    return 0
+
+
+def _sim_sources(
+    ps: PayloadSettings, pose: CameraPose | None
+) -> tuple[FrameSource, FrameSource, Callable[[], float]]:
+    """The demo lakeside scene (fire, a person by the lake, a crowd, stalls arriving on the road) seen
+    by a drone hovering at ``pose`` (default: 60 m over the scene) with a little drift."""
+    from sim.camera import CameraRenderer, RenderedFrameSource, lakeside_scene
+    from sim.clock import SimClock
+    from sim.incidents import Incident, IncidentKind
+
+    scene = lakeside_scene()
+
+    def at(e: float, n: float) -> tuple[float, float]:
+        lon, lat = offset_to_wgs84(scene.origin_lon_deg, scene.origin_lat_deg, n, e)
+        return float(lon), float(lat)
+
+    incidents = [
+        Incident("fire-demo", IncidentKind.FIRE, *at(1, 30), size_m=2.5, temperature_c=450.0, start_s=3.0),
+        Incident("person-demo", IncidentKind.PERSON, *at(20, 32), temperature_c=32.0),
+        Incident("crowd-demo", IncidentKind.CROWD, *at(13, 20), size_m=7.0, count=12, temperature_c=32.0),
+        Incident(
+            "stalls-demo",
+            IncidentKind.STALLS,
+            *at(10, -30),
+            size_m=12.0,
+            count=4,
+            heading_deg=90.0,
+            temperature_c=22.0,
+            start_s=10.0,
+        ),
+    ]
+    renderer = CameraRenderer(scene, incidents)
+    base = pose or CameraPose(*at(10.0, 20.0), 60.0)
+    clock = SimClock()
+
+    def pose_at(t_s: float) -> CameraPose:
+        drift_n, drift_e = 0.3 * math.sin(t_s * 0.7), 0.3 * math.cos(t_s * 0.5)
+        lon, lat = offset_to_wgs84(base.lon_deg, base.lat_deg, drift_n, drift_e)
+        return CameraPose(float(lon), float(lat), base.agl_m, base.heading_deg, base.pitch_deg)
+
+    rgb_cam = CameraModel(1280, 720, ps.rgb_hfov_deg)
+    ir_cam = CameraModel(640, 512, ps.thermal_hfov_deg)
+    return (
+        RenderedFrameSource(renderer, FrameKind.RGB, rgb_cam, pose_at, clock.now_s),
+        RenderedFrameSource(renderer, FrameKind.THERMAL, ir_cam, pose_at, clock.now_s),
+        clock.now_s,
+    )
+
+
+def _agent_parts(args: argparse.Namespace, ps: PayloadSettings, config_dir: Path) -> OnboardAgent:
+    pose = _pose(args.pose) if args.pose else None
+    clock: Callable[[], float] = time.time
+    rgb: FrameSource | None = None
+    thermal: FrameSource | None = None
+    if args.sim:
+        rgb, thermal, clock = _sim_sources(ps, pose)
+    else:
+        try:
+            if ps.rgb_source:
+                src: str | int = int(ps.rgb_source) if ps.rgb_source.isdigit() else ps.rgb_source
+                rgb = CaptureFrameSource(src, ps.rgb_hfov_deg, pose_at=lambda _t: pose)
+            if ps.thermal_source:
+                thermal = FileFrameSource(
+                    Path(ps.thermal_source), FrameKind.THERMAL, ps.thermal_hfov_deg, pose
+                )
+        except FrameReadError as exc:
+            raise CliError(str(exc)) from None
+    try:
+        messages = load_messages(
+            ps.speaker_messages if ps.speaker_messages.is_absolute() else config_dir / ps.speaker_messages
+        )
+        tts = None if ps.tts == "none" else (EspeakTts() if ps.tts == "espeak" else EspeakTts.if_available())
+        sink: AudioSink = AplaySink(ps.audio_device) if ps.audio_device else WavFileSink(args.audio_dir)
+        person = OnnxDetector(ps.onnx_model, ps.onnx_input_px) if ps.onnx_model else None
+    except (SpeakerError, OnnxModelError) as exc:
+        raise CliError(str(exc)) from None
+    config = AgentConfig(ps.sn, ps.rate_hz, ps.snapshot_max_bytes, pipeline=ps.pipeline_params())
+    return OnboardAgent(config, rgb, thermal, Speaker(sink, messages, tts), person, clock)
+
+
+def run_agent(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+    ps: PayloadSettings = getattr(settings, "payload", PayloadSettings())
+    seconds = _numbers(args.seconds, 1, "--seconds")[0]
+    url = args.broker or settings.mqtt.broker_url
+    agent = _agent_parts(args, ps, settings.config_dir)
+    if args.detect:
+        classes = (
+            () if args.detect == "all" else tuple(c.strip() for c in args.detect.split(",") if c.strip())
+        )
+        try:
+            code, output = agent.handle("ai_detect_start", AiDetectStart(classes=classes))
+        except ValueError as exc:
+            raise CliError(f"--detect: {exc}") from None
+        if code != 0:
+            raise CliError(f"--detect: {output}")
+
+    def show(published: Published, t_wall: float) -> None:
+        for lead in published.leads:
+            print(
+                f"lead {lead.label} {lead.confidence:.2f} at {lead.lon_deg:.7f},{lead.lat_deg:.7f} "
+                f"±{lead.uncertainty_m:.1f} m ({lead.frames_confirmed} frames, {lead.source})",
+                flush=True,
+            )
+
+    async def main() -> None:
+        broker = EmbeddedBroker() if url == EMBEDDED else None
+        try:
+            target = await broker.start() if broker else parse_broker_url(url)
+        except ValueError as exc:
+            raise CliError(f"--broker: {exc}") from None
+        runner = MqttAgent(
+            agent,
+            target.host,
+            target.port,
+            username=target.username,
+            password=target.password,
+            on_published=show,
+        )
+        print(
+            f"payload agent {ps.sn} on {target}; cameras: rgb={agent.rgb_source is not None} "
+            f"thermal={agent.thermal_source is not None}",
+            flush=True,
+        )
+        try:
+            if seconds > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(runner.run(), seconds)
+            else:
+                await runner.run()
+        finally:
+            if broker:
+                await broker.stop()
+
+    asyncio.run(main())
     return 0

@@ -85,18 +85,16 @@ def smoke_colour_mask(bgr: U8, p: FireSmokeParams | None = None) -> B:
 
 
 def _blobs(mask: B, min_px: int, close_px: int = 3) -> list[tuple[int, int, int, int, B]]:
-    m = mask.astype(np.uint8)
-    if (
-        close_px > 9
-    ):  # a wide closing is done on a quarter-size mask, then kept inside the original's dilation
+    m: U8 = mask.astype(np.uint8)
+    if close_px > 9:  # a wide closing is cheaper on a quarter-size mask
         small = cv2.resize(m, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
         k = max(close_px // 4, 3)
         small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        m = cv2.resize(small, (m.shape[1], m.shape[0]), interpolation=cv2.INTER_NEAREST) | m
+        back = cv2.resize(small, (m.shape[1], m.shape[0]), interpolation=cv2.INTER_NEAREST)
+        m = np.maximum(np.asarray(back, dtype=np.uint8), m)
     else:
-        m = cv2.morphologyEx(
-            m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_px, close_px))
-        )
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_px, close_px))
+        m = np.asarray(cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel), dtype=np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
     return [
         (int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]), labels == i)

@@ -190,3 +190,19 @@ def test_bad_input_is_one_line_and_exit_2(
     code, out, err = run([a.replace("{tmp}", str(tmp_path)) for a in argv], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("skyloop: error:") and message in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--detect", "fire"], "unsupported classes"),  # no camera configured: nothing to detect with
+        (["--broker", "http://example"], "--broker"),
+        (["--seconds", "soon"], "--seconds"),
+        (["--pose", "1,2"], "--pose"),
+    ],
+)
+def test_agent_refuses_bad_options_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    code, _, err = run(["payload", "agent", "--audio-dir", str(tmp_path), *extra], capsys)
+    assert code == 2 and err.count("\n") == 1 and message in err, err
