@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
 
 from geo.coverage import coverage_of_region
 from geo.coverage_grid import grid_coverage, grid_points, kth_response_time_s
@@ -69,3 +69,23 @@ def test_calm_air_detour_time_is_the_routers_cost_plus_braking():
     np.testing.assert_allclose(times[:2], 120.0 + routed_m[:2] / 15.0 + 5.0, rtol=1e-9)
     assert times[2] == pytest.approx(120.0 + math.hypot(800.0, 300.0) / 15.0 + 5.0)  # in plain view
     assert routed_m[0] > 1500.0 + 1500.0  # the detour really goes round the wall
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_exact_and_grid_agree_on_a_concave_district_with_a_hole(k):
+    # An L-shape with a square hole, every edge on the 50 m grid lines, so that every point is
+    # within half a cell diagonal of a cell centre inside the region.
+    cell_m = 50.0
+    ell = Polygon([(0, 0), (9000, 0), (9000, 4000), (4000, 4000), (4000, 9000), (0, 9000)])
+    demand = ell.difference(box(1500.0, 1500.0, 2500.0, 2500.0))
+    rng = np.random.default_rng(7)
+    xy = rng.uniform([0.0, 0.0], [9000.0, 9000.0], size=(9, 2))
+    docks = [DockSite(f"d{i}", float(x), float(y)) for i, (x, y) in enumerate(xy)]
+    exact = coverage_of_region(demand, docks, Wind(4.0, 300.0), k, 300.0)
+    grid = grid_coverage(demand, docks, Wind(4.0, 300.0), k, 300.0, cell_m=cell_m)
+    boundary_m = exact.uncovered_m.boundary.length if not exact.uncovered_m.is_empty else 0.0
+    band_m2 = boundary_m * cell_m * math.sqrt(2) / 2
+    assert grid.covered_fraction == pytest.approx(exact.covered_fraction, abs=band_m2 / demand.area)
+    assert grid.worst_response_s <= exact.worst_response_s + 0.01
+    assert exact.worst_response_s - grid.worst_response_s <= cell_m * math.sqrt(2) / 2 / 11.0 + 0.1
+    assert demand.buffer(1e-6).contains(Point(exact.worst_point_m))
