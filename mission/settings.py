@@ -22,6 +22,7 @@ from pydantic_settings import (
 from docks.settings import MqttSettings
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
+from payload.payload_settings import PayloadSettings
 
 
 class _Section(BaseModel):
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
     dock_types: dict[str, DockType] = {"dock2": DockType()}
     routing: RoutingSettings = RoutingSettings()
     mqtt: MqttSettings = MqttSettings()
+    payload: PayloadSettings = PayloadSettings()
 
     @classmethod
     def settings_customise_sources(
