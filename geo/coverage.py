@@ -14,7 +14,8 @@ conservative.
   with T. A coarse grid evaluation brackets it first; the worst point is the point of the last
   uncovered set (its vertices and representative points) with the largest k-th response time.
 
-The demand region is the district minus its keep-out zones: nobody may be served inside them.
+The demand region is the district minus its keep-out zones (nobody may be served inside them) and,
+with a router, minus the clearance flights keep from them (:func:`demand_region`).
 """
 
 from __future__ import annotations
