@@ -331,7 +331,7 @@ def run_agent(args: argparse.Namespace) -> int:
         settings = load_settings(args.config)
     except SettingsError as exc:
         raise CliError(str(exc)) from None
-    ps: PayloadSettings = getattr(settings, "payload", PayloadSettings())
+    ps = settings.payload
     seconds = _numbers(args.seconds, 1, "--seconds")[0]
     url = args.broker or settings.mqtt.broker_url
     agent = _agent_parts(args, ps, settings.config_dir)
