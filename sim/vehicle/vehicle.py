@@ -19,7 +19,7 @@ from sim.vehicle.failsafe import Action, FailsafeMonitor, Situation
 from sim.vehicle.flight_modes import Px4Mode
 from sim.vehicle.mavlink_endpoint import MavlinkEndpoint, MavMessage
 from sim.vehicle.mission_runner import MissionRunner
-from sim.vehicle.model import LandedState, LocalFrame, Motion, VehicleState
+from sim.vehicle.model import Home, LandedState, LocalFrame, Motion, VehicleState
 from sim.vehicle.navigator import GROUND_CONTACT_M, Navigator, RtlPhase
 from sim.vehicle.params import ParamTable
 from sim.weather import Weather
@@ -186,6 +186,10 @@ class Vehicle:
     def arm(self) -> None:
         s = self.state
         s.armed, s.armed_at_s, s.took_off = True, self.now_s(), False
+        if not s.in_air:  # PX4 sets home where it arms
+            m = s.motion
+            s.home = Home(m.north_m, m.east_m, m.up_m)
+            self.send_now(MSG_HOME_POSITION)
         self.say("Armed by external command")
         if s.mode is Px4Mode.MISSION:
             self.mission.on_armed_in_mission()

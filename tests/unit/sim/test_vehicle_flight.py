@@ -195,3 +195,12 @@ def test_set_home_and_message_intervals() -> None:
     assert command(v, REQUEST_MESSAGE, 148) == ACCEPTED
     assert command(v, REQUEST_MESSAGE, 9999) == 3  # UNSUPPORTED
     assert command(v, 31010) == 3
+
+
+def test_home_is_set_where_the_vehicle_arms() -> None:
+    v, clock = make_vehicle()
+    advance(v, clock, 3.0)
+    assert command(v, SET_HOME, 0.0, lat=HOME_LAT + 0.01, lon=HOME_LON, alt=HOME_ALT) == ACCEPTED
+    assert v.state.home.north_m > 1000
+    assert command(v, ARM, 1.0) == ACCEPTED
+    assert distance_from_home_m(v) < 1.0
