@@ -284,14 +284,21 @@ class MavsdkDroneLink:
             name = getattr(result, "name", str(result))
             raise error_for_result(self.drone_id, command, plugin, name, str(exc)) from exc
 
-    def attach(self, system: System) -> None:
-        """Create this drone's plugins and subscribe its telemetry (on a worker thread)."""
+    def poll_connected(self) -> None:
+        """Ask MAVSDK directly whether the system is connected (its callback can be dropped under load)."""
+        system = self._system
+        if system is not None and self._feed is not None and self._feed.started:
+            self.hub.set_connected(system.is_connected())
+
+    def attach(self, system: System, loop: asyncio.AbstractEventLoop) -> None:
+        """Create this drone's plugins and its telemetry feed (on a worker thread)."""
+        telemetry = Telemetry(system)
+        mission = Mission(system)
+        action = Action(system)
+        param = Param(system)
+        self._feed = TelemetryFeed(system, telemetry, mission, self.hub, loop)
+        self._telemetry, self._mission, self._action, self._param = telemetry, mission, action, param
         self._system = system
-        self._telemetry = Telemetry(system)
-        self._mission = Mission(system)
-        self._action = Action(system)
-        self._param = Param(system)
-        self._feed = TelemetryFeed(system, self._telemetry, self._mission, self.hub)
 
     def detach(self) -> None:
         """Unsubscribe and release the plugins (on a worker thread)."""
@@ -406,9 +413,7 @@ class MavsdkFleet:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         for link in list(self._links.values()):
             await self._release(link)
@@ -429,8 +434,10 @@ class MavsdkFleet:
         """Attach newly heard systems to their links (on a new-system event, or every 0.1 s while a
         registered drone has not been heard yet: its autopilot component may come a moment later)."""
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races its timeout.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._scan_wanted.wait(), 0.1)
+                async with asyncio.timeout(0.1):
+                    await self._scan_wanted.wait()
             self._scan_wanted.clear()
             waiting = {link.spec.system_id: link for link in self._links.values() if not link.attached}
             if not waiting or self._mavsdk is None:
@@ -445,16 +452,16 @@ class MavsdkFleet:
         mav = self._mavsdk
         assert mav is not None
 
-        def find() -> list[tuple[MavsdkDroneLink, System]]:
+        def find() -> list[MavsdkDroneLink]:
             found = []
             for system in mav.get_systems():
                 link = waiting.get(system.get_system_id())
                 if link is not None and system.has_autopilot():
-                    link.attach(system)
-                    found.append((link, system))
+                    link.attach(system, loop)
+                    found.append(link)
             return found
 
-        for link, _system in await loop.run_in_executor(self._pool, find):
+        for link in await loop.run_in_executor(self._pool, find):
             if self._links.get(link.drone_id) is link:
                 await link.start_feed()
                 log.info("drone %s: system %d attached", link.drone_id, link.spec.system_id)
@@ -464,6 +471,7 @@ class MavsdkFleet:
         while True:
             await asyncio.sleep(period)
             for link in list(self._links.values()):
+                link.poll_connected()
                 link.hub.check()
 
 

@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 import logging
 import math
+import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -80,13 +82,24 @@ _STREAMS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 class TelemetryFeed:
     """Subscribes a drone's MAVSDK streams once and feeds the hub until :meth:`close`."""
 
-    def __init__(self, system: System, telemetry: Telemetry, mission: Mission, hub: TelemetryHub) -> None:
+    def __init__(
+        self,
+        system: System,
+        telemetry: Telemetry,
+        mission: Mission,
+        hub: TelemetryHub,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
         self._system = system
         self._telemetry = telemetry
         self._mission = mission
         self._hub = hub
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop
         self._handles: list[tuple[Callable[[Any], None], Any]] = []
+        self._pending: deque[tuple[Callable[..., None], tuple[Any, ...], dict[str, Any]]] = deque()
+        self._lock = threading.Lock()
+        self._drain_scheduled = False
+        self.started = False
 
     def start(self) -> None:
         """Subscribe every stream; call from a worker thread (the C calls may block briefly)."""
@@ -100,6 +113,7 @@ class TelemetryFeed:
         handle = self._system.subscribe_is_connected(self._on_connected)
         self._handles.append((self._system.unsubscribe_is_connected, handle))
         self._on_connected(self._system.is_connected(), None)
+        self.started = True
 
     def close(self) -> None:
         """Unsubscribe everything (from a worker thread: MAVSDK waits for running callbacks)."""
@@ -122,7 +136,21 @@ class TelemetryFeed:
         self._post(self._hub.set_connected, bool(connected))
 
     def _post(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Queue an update for the loop; one loop wake-up drains everything queued meanwhile, so a
+        burst of messages costs one ``call_soon_threadsafe`` (MAVSDK drops callbacks that lag)."""
+        self._pending.append((fn, args, kwargs))
+        with self._lock:
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
         if self._loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
-            self._loop.call_soon_threadsafe(lambda: fn(*args, **kwargs))
+            self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._lock:
+            self._drain_scheduled = False
+        while self._pending:
+            fn, args, kwargs = self._pending.popleft()
+            fn(*args, **kwargs)

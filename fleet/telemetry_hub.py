@@ -106,11 +106,13 @@ class TelemetryHub:
         self._publish(self._snapshot)
 
     def set_connected(self, connected: bool) -> None:
-        """MAVSDK's own view: connected on a heartbeat, disconnected after its heartbeat timeout."""
+        """MAVSDK's own view (callback or poll): connected on a heartbeat, disconnected after its
+        heartbeat timeout. Only a change counts, so polling it does not undo the silence watchdog."""
         if self._closed:
             return
+        was = self._autopilot_connected
         self._autopilot_connected = connected
-        if connected and self.state is not LinkState.ONLINE:
+        if connected and not was and self.state is not LinkState.ONLINE:
             self._snapshot = dataclasses.replace(self._snapshot, last_message_s=self._clock())
             self._set_state(LinkState.ONLINE, "heartbeat received")
         elif not connected and self.state is LinkState.ONLINE:

@@ -97,3 +97,17 @@ async def test_close_ends_every_subscription() -> None:
     assert isinstance(updates[-1], DroneTelemetry) and updates[-1].link is LinkState.CLOSED
     assert hub.subscriber_count == 0
     assert [u async for u in hub.subscribe()] == []
+
+
+async def test_polling_the_autopilot_state_does_not_undo_the_silence_watchdog() -> None:
+    clock = FakeClock()
+    hub = TelemetryHub("d1", link_loss_s=1.0, clock=clock)
+    hub.set_connected(True)
+    clock.now_s += 1.5
+    hub.check()
+    assert hub.state is LinkState.OFFLINE
+    hub.set_connected(True)  # MAVSDK still says connected (its own timeout is longer)
+    assert hub.state is LinkState.OFFLINE
+    hub.set_connected(False)
+    hub.set_connected(True)  # a new heartbeat after MAVSDK's timeout: back online
+    assert hub.state is LinkState.ONLINE
