@@ -323,4 +323,5 @@ def _wire(lead: Lead) -> WireDetection:
         t_peak_c=None if lead.t_peak_c is None else round(lead.t_peak_c, 1),
         area_m2=None if lead.area_m2 is None else round(lead.area_m2, 3),
         count=lead.count,
+        near_water_m=None if lead.near_water_m is None else round(lead.near_water_m, 1),
     )

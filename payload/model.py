@@ -191,5 +191,7 @@ class Lead:
     t_peak_c: float | None = None
     area_m2: float | None = None
     count: int | None = None
+    near_water_m: float | None = None
+    """For people: distance to the nearest water within the shore buffer (a drowning-risk lead)."""
     pose: CameraPose | None = None
     snapshot_jpeg: bytes | None = field(default=None, repr=False)

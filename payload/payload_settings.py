@@ -7,6 +7,7 @@ centikelvin PNG/TIFF) played in name order. Empty = that camera is absent.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -35,13 +36,43 @@ class PayloadSettings(BaseModel):
     yaw_error_deg: float = Field(1.0, ge=0)
     agl_error_m: float = Field(2.0, ge=0)
     gnss_error_m: float = Field(2.0, ge=0)
+    water_geojson: Path | None = Field(
+        None, description="water bodies (Polygons): people near them are flagged"
+    )
+    shore_buffer_m: float = Field(10.0, ge=0, le=200)
     snapshot_max_bytes: int = Field(30_000, ge=2_000, le=33_000, description="fits a 64 kB MQTT event")
 
-    def pipeline_params(self) -> PipelineParams:
+    def pipeline_params(self, config_dir: Path = Path(".")) -> PipelineParams:
+        """Detection parameters; ``water_geojson`` is read (relative to ``config_dir``)."""
+        water: tuple[tuple[tuple[float, float], ...], ...] = ()
+        if self.water_geojson is not None:
+            path = self.water_geojson if self.water_geojson.is_absolute() else config_dir / self.water_geojson
+            water = read_water_rings(path)
         errors = AttitudeErrors(
             pitch_deg=self.pitch_error_deg,
             yaw_deg=self.yaw_error_deg,
             agl_m=self.agl_error_m,
             gnss_m=self.gnss_error_m,
         )
-        return PipelineParams(errors=errors, min_hits=self.min_hits)
+        return PipelineParams(
+            errors=errors, min_hits=self.min_hits, water_lonlat=water, shore_buffer_m=self.shore_buffer_m
+        )
+
+
+def read_water_rings(path: Path) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """Exterior rings (lon, lat) of the Polygons/MultiPolygons in a GeoJSON file; ValueError if unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    features = data.get("features", [data]) if isinstance(data, dict) else []
+    rings: list[tuple[tuple[float, float], ...]] = []
+    for feature in features:
+        geom = feature.get("geometry", feature) if isinstance(feature, dict) else {}
+        kind, coords = geom.get("type"), geom.get("coordinates", [])
+        polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
+        for poly in polygons:
+            rings.append(tuple((float(p[0]), float(p[1])) for p in poly[0]))
+    if not rings:
+        raise ValueError(f"{path}: no Polygon in the file")
+    return tuple(rings)

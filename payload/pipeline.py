@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
+from shapely import Point, Polygon
 
 from payload.detectors.crowd import CrowdParams, detect_crowds
 from payload.detectors.fire_smoke import FireSmokeDetector, FireSmokeParams
@@ -61,6 +62,9 @@ class PipelineParams:
     default_gsd_m: float = 0.05
     """Ground sample distance assumed for frames without a pose."""
     min_hits: int = 3
+    water_lonlat: tuple[tuple[tuple[float, float], ...], ...] = ()
+    """Water bodies as WGS84 (lon, lat) rings: people within ``shore_buffer_m`` get ``near_water_m``."""
+    shore_buffer_m: float = 10.0
     gate_m: float = 3.0
     max_age_s: float = 10.0
 
@@ -149,6 +153,17 @@ class DetectionPipeline:
         frame = posed[0].frame
         return [self._locate(c, frame) for c in crowds]
 
+    def _near_water_m(self, label: str, lon: float, lat: float) -> float | None:
+        if label not in (Label.PERSON, Label.WARM_BODY) or not self.p.water_lonlat:
+            return None
+        best: float | None = None
+        for ring in self.p.water_lonlat:
+            n, e = wgs84_to_offset(lon, lat, np.array([p[0] for p in ring]), np.array([p[1] for p in ring]))
+            d = float(Polygon(np.column_stack([e, n])).distance(Point(0.0, 0.0)))
+            if d <= self.p.shore_buffer_m and (best is None or d < best):
+                best = d
+        return best
+
     def _on_a_fire(self, loc: Located) -> bool:
         """A burning area also "arrived and stayed": it is reported as fire, not as a stationary object."""
         if loc.detection.label != Label.STATIONARY_OBJECT or loc.ground is None:
@@ -197,6 +212,7 @@ class DetectionPipeline:
                     t_peak_c=d.t_peak_c,
                     area_m2=d.area_m2,
                     count=d.count,
+                    near_water_m=self._near_water_m(d.label, lon, lat),
                     pose=seen.frame.pose,
                 )
             )

@@ -119,6 +119,7 @@ class Detection(TelemetryModel):
     t_peak_c: float | None = None
     area_m2: float | None = Field(None, ge=0.0)
     count: int | None = Field(None, ge=0)
+    near_water_m: float | None = Field(None, ge=0.0)
 
 
 class AiDetection(TelemetryModel):

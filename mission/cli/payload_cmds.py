@@ -322,7 +322,11 @@ def _agent_parts(args: argparse.Namespace, ps: PayloadSettings, config_dir: Path
         person = OnnxDetector(ps.onnx_model, ps.onnx_input_px) if ps.onnx_model else None
     except (SpeakerError, OnnxModelError) as exc:
         raise CliError(str(exc)) from None
-    config = AgentConfig(ps.sn, ps.rate_hz, ps.snapshot_max_bytes, pipeline=ps.pipeline_params())
+    try:
+        params = ps.pipeline_params(config_dir)
+    except ValueError as exc:
+        raise CliError(f"[payload] water_geojson: {exc}") from None
+    config = AgentConfig(ps.sn, ps.rate_hz, ps.snapshot_max_bytes, pipeline=params)
     return OnboardAgent(config, rgb, thermal, Speaker(sink, messages, tts), person, clock)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from payload.model import Label, Lead
-from payload.pipeline import DetectionPipeline, DetectorName
+from payload.pipeline import DetectionPipeline, DetectorName, PipelineParams
 from sim.incidents import IncidentKind
 from tests.integration.payload.conftest import World, distance_m
 
@@ -96,3 +96,19 @@ def test_ginger_orange_decoy_is_never_fire(world: World) -> None:
     for lead in leads:
         if lead.label in (Label.FIRE, Label.HOT_SPOT):
             assert distance_m(world, lead, decoy.lon_deg, decoy.lat_deg) > 5.0
+
+
+def test_person_at_the_lake_shore_is_flagged(world: World) -> None:
+    lake = tuple(world.at(e, n) for e, n in world.scene.water[0])  # WGS84 (lon, lat), as in GeoJSON
+    pipeline = DetectionPipeline(
+        [DetectorName.WARM_BODY], PipelineParams(water_lonlat=(lake,), shore_buffer_m=10.0)
+    )
+    leads: list[Lead] = []
+    for i, pose in enumerate(world.hover_poses(90.0, 5)):
+        _, ir = world.frames(pose, 5.0 + 0.25 * i)
+        leads += pipeline.process(thermal=ir)
+    person = next(i for i in world.incidents if i.kind is IncidentKind.PERSON)
+    flagged = [lead for lead in leads if lead.near_water_m is not None]
+    assert len(flagged) == 1  # the person 7 m from the water; the crowd is 20 m away
+    assert distance_m(world, flagged[0], person.lon_deg, person.lat_deg) <= flagged[0].uncertainty_m
+    assert 7.1 - flagged[0].uncertainty_m <= flagged[0].near_water_m <= 7.1 + flagged[0].uncertainty_m
