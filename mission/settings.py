@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from docks.settings import MqttSettings
+from fleet.flight_settings import FlightSettings
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
 from payload.payload_settings import PayloadSettings
@@ -93,6 +94,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     mqtt: MqttSettings = MqttSettings()
     payload: PayloadSettings = PayloadSettings()
+    flight: FlightSettings = FlightSettings()
 
     @classmethod
     def settings_customise_sources(
