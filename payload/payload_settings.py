@@ -28,6 +28,7 @@ class PayloadSettings(BaseModel):
     thermal_hfov_deg: float = Field(31.8, gt=0, lt=179, description="640 px x 12 µm behind 13.5 mm")
     onnx_model: Path | None = Field(None, description="YOLO-family ONNX for people/objects (user-supplied)")
     onnx_input_px: int = Field(640, ge=32, le=2048)
+    onnx_tile: bool = Field(False, description="run the model on full-resolution tiles (small objects)")
     speaker_messages: Path = Path("speaker_messages.toml")
     tts: Literal["auto", "espeak", "none"] = "auto"
     audio_device: str | None = Field(None, description="ALSA device for aplay; None = the sim's WAV files")

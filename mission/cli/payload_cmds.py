@@ -65,6 +65,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d.add_argument(
         "--model-size", default="640", metavar="PX", help="the model's square input size (default 640)"
     )
+    d.add_argument("--tile", action="store_true", help="run the model on full-resolution tiles")
     d.add_argument("--detectors", metavar="LIST", help=f"comma list of {', '.join(DetectorName)}")
     d.add_argument(
         "--pose", metavar="LON,LAT,AGL_M,HEADING_DEG,PITCH_DEG", help="camera pose for georeferencing"
@@ -208,7 +209,7 @@ def run_detect(args: argparse.Namespace) -> int:
     try:
         files = list_frame_files(Path(args.input))
         size = _positive(args.model_size, "--model-size")
-        person = OnnxDetector(Path(args.model), input_size_px=int(size or 640)) if args.model else None
+        person = OnnxDetector(Path(args.model), int(size or 640), tile=args.tile) if args.model else None
     except (FrameReadError, OnnxModelError) as exc:
         raise CliError(str(exc)) from None
     pipelines: dict[FrameKind, DetectionPipeline] = {}
@@ -319,7 +320,7 @@ def _agent_parts(args: argparse.Namespace, ps: PayloadSettings, config_dir: Path
         )
         tts = None if ps.tts == "none" else (EspeakTts() if ps.tts == "espeak" else EspeakTts.if_available())
         sink: AudioSink = AplaySink(ps.audio_device) if ps.audio_device else WavFileSink(args.audio_dir)
-        person = OnnxDetector(ps.onnx_model, ps.onnx_input_px) if ps.onnx_model else None
+        person = OnnxDetector(ps.onnx_model, ps.onnx_input_px, tile=ps.onnx_tile) if ps.onnx_model else None
     except (SpeakerError, OnnxModelError) as exc:
         raise CliError(str(exc)) from None
     try:

@@ -8,8 +8,11 @@ model trained on VisDrone/HIT-UAV. Supported output layouts, decided from the sh
 * ``yolov5``: ``[1, N, 5 + nc]`` rows ``cx, cy, w, h, objectness, score_0 …`` (score × objectness).
 
 Boxes are in network-input pixels of a letterboxed square input; they are mapped back to the frame,
-clipped, filtered by ``conf_threshold`` and reduced by per-class NMS. Class names come from
-``<model>.names`` (one per line) next to the file, or ``class_names``; else ``class_<i>``.
+clipped, filtered by ``conf_threshold`` and reduced by per-class NMS. ``tile=True`` runs the model on
+input-sized tiles of the full-resolution frame (overlapping by ``tile_overlap_px``) instead of
+shrinking the frame: from 60–120 m people are a few pixels and shrinking loses them (ref §2.1).
+Class names come from ``<model>.names`` (one per line) next to the file, or ``class_names``; else
+``class_<i>``.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class OnnxDetector:
         class_names: list[str] | None = None,
         layout: str = "auto",
         max_detections: int = 300,
+        tile: bool = False,
+        tile_overlap_px: int = 64,
     ) -> None:
         if not model_path.is_file():
             raise OnnxModelError(f"{model_path}: no such model file")
@@ -66,6 +71,8 @@ class OnnxDetector:
         self.class_names = class_names or _names_beside(model_path)
         self.layout = layout
         self.max_detections = max_detections
+        self.tile = tile
+        self.tile_overlap_px = tile_overlap_px
 
     @property
     def source(self) -> str:
@@ -114,19 +121,53 @@ class OnnxDetector:
         scores = rows[:, 5:] * rows[:, 4:5] if layout == "yolov5" else rows[:, 4:]
         return np.asarray(boxes, np.float32), np.asarray(scores, np.float32)
 
-    def detect(self, bgr: npt.NDArray[np.uint8]) -> list[Detection]:
+    def _decode(
+        self, bgr: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """Boxes ``[x, y, w, h]`` in ``bgr``'s pixels (clipped), class ids and confidences above threshold."""
         raw, scale, pad_x, pad_y = self.infer(bgr)
         boxes, scores = self._rows(raw)
         cls = scores.argmax(axis=1)
         conf = scores[np.arange(len(scores)), cls]
         ok = conf >= self.conf_threshold
-        boxes, cls, conf = boxes[ok].astype(np.float64), cls[ok], conf[ok].astype(np.float64)
+        b, cls, conf64 = boxes[ok].astype(np.float64), cls[ok], conf[ok].astype(np.float64)
         h, w = bgr.shape[:2]
-        x0 = np.clip((boxes[:, 0] - boxes[:, 2] / 2 - pad_x) / scale, 0, w)
-        y0 = np.clip((boxes[:, 1] - boxes[:, 3] / 2 - pad_y) / scale, 0, h)
-        x1 = np.clip((boxes[:, 0] + boxes[:, 2] / 2 - pad_x) / scale, 0, w)
-        y1 = np.clip((boxes[:, 1] + boxes[:, 3] / 2 - pad_y) / scale, 0, h)
-        xywh = np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
+        x0 = np.clip((b[:, 0] - b[:, 2] / 2 - pad_x) / scale, 0, w)
+        y0 = np.clip((b[:, 1] - b[:, 3] / 2 - pad_y) / scale, 0, h)
+        x1 = np.clip((b[:, 0] + b[:, 2] / 2 - pad_x) / scale, 0, w)
+        y1 = np.clip((b[:, 1] + b[:, 3] / 2 - pad_y) / scale, 0, h)
+        return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1), cls, conf64
+
+    def _tiles(self, width: int, height: int) -> list[tuple[int, int]]:
+        size = self.input_size_px
+        step = max(size - self.tile_overlap_px, 1)
+
+        def starts(extent: int) -> list[int]:
+            if extent <= size:
+                return [0]
+            out = list(range(0, extent - size, step))
+            return [*out, extent - size]
+
+        return [(x, y) for y in starts(height) for x in starts(width)]
+
+    def detect(self, bgr: npt.NDArray[np.uint8]) -> list[Detection]:
+        """Whole frame letterboxed into the input, or (``tile=True``) input-sized tiles at full
+        resolution — small objects from altitude survive — merged by per-class NMS."""
+        if not self.tile:
+            xywh, cls, conf = self._decode(bgr)
+        else:
+            parts = []
+            size = self.input_size_px
+            for x, y in self._tiles(bgr.shape[1], bgr.shape[0]):
+                tile_boxes, tile_cls, tile_conf = self._decode(
+                    np.ascontiguousarray(bgr[y : y + size, x : x + size])
+                )
+                tile_boxes[:, 0] += x
+                tile_boxes[:, 1] += y
+                parts.append((tile_boxes, tile_cls, tile_conf))
+            xywh = np.concatenate([p[0] for p in parts])
+            cls = np.concatenate([p[1] for p in parts])
+            conf = np.concatenate([p[2] for p in parts])
         found: list[tuple[float, Detection]] = []
         for c in np.unique(cls):
             idx = np.flatnonzero(cls == c)

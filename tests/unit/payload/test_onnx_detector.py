@@ -99,3 +99,16 @@ def test_bad_model_files(tmp_path: Path) -> None:
     model = constant_model(tmp_path / "narrow.onnx", np.zeros((1, 3, 10), np.float32))
     with pytest.raises(OnnxModelError, match="narrow"):
         OnnxDetector(model, input_size_px=SIZE).detect(np.zeros((100, 100, 3), np.uint8))
+
+
+def test_tiles_run_at_full_resolution_and_map_back(tmp_path: Path) -> None:
+    one = np.array([[100, 120, 40, 60, 0.9, 0.1]], dtype=np.float32)  # the same box in every tile
+    model = constant_model(tmp_path / "one.onnx", one.T[None].copy())
+    det = OnnxDetector(model, input_size_px=SIZE, class_names=["person", "car"], tile=True, tile_overlap_px=0)
+    found = det.detect(np.zeros((320, 700, 3), np.uint8))  # tiles at x = 0, 320 and 380 (last one flush)
+    boxes = sorted(d.bbox_px for d in found)
+    assert boxes == [(80.0, 90.0, 40.0, 60.0), (400.0, 90.0, 40.0, 60.0), (460.0, 90.0, 40.0, 60.0)]
+    # with overlap the tiles' duplicate of one object is merged by NMS
+    det.tile_overlap_px = 300
+    found = det.detect(np.zeros((320, 325, 3), np.uint8))  # tiles at x = 0 and 5: boxes 5 px apart
+    assert len(found) == 1 and found[0].bbox_px == (80.0, 90.0, 40.0, 60.0)
