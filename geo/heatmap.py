@@ -1,8 +1,9 @@
 """A PNG heat map of the k-th response time over a district (matplotlib, Agg backend).
 
-Drawn in the local metric frame (km): the grid oracle's response time per cell, the contour of the
-target, the district outline, keep-out zones (hatched), docks (grounded or unavailable ones
-crossed out) and the worst point. The only module that imports matplotlib.
+Drawn in the local metric frame, in km from the south-west corner of the district's bounding box:
+the grid oracle's response time per cell, the contour of the target, the district outline, keep-out
+zones (hatched), docks (grounded or unavailable ones crossed out) and the worst point. The only
+module that imports matplotlib.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from geo.model import DockSite
 from geo.reach_region import RouterLike
 
 
-def _outline(ax: Axes, geom: BaseGeometry, color: str, linewidth: float) -> None:
+def _outline(ax: Axes, geom: BaseGeometry, origin: tuple[float, float], color: str, linewidth: float) -> None:
     for poly in shapely.get_parts(geom):
         for ring in [poly.exterior, *poly.interiors]:
-            xy = np.asarray(ring.coords) / 1000.0
+            xy = (np.asarray(ring.coords) - origin) / 1000.0
             ax.plot(xy[:, 0], xy[:, 1], color=color, linewidth=linewidth)
 
 
@@ -63,7 +64,9 @@ def render_heatmap(
 
     fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
     try:
-        extent = (minx / 1000.0, maxx / 1000.0, miny / 1000.0, maxy / 1000.0)
+        # Kilometres from the district's south-west corner of its bounding box.
+        origin = (minx, miny)
+        extent = (0.0, (maxx - minx) / 1000.0, 0.0, (maxy - miny) / 1000.0)
         image = ax.imshow(
             shown,
             origin="lower",
@@ -77,32 +80,44 @@ def render_heatmap(
         capped = np.where(np.isinf(raster), vmax, raster)
         if np.any(np.isfinite(capped)) and np.nanmin(capped) < report.target_s < np.nanmax(capped):
             ax.contour(
-                gx / 1000.0, gy / 1000.0, capped, levels=[report.target_s], colors="black", linewidths=1.2
+                (gx - minx) / 1000.0,
+                (gy - miny) / 1000.0,
+                capped,
+                levels=[report.target_s],
+                colors="black",
+                linewidths=1.2,
             )
-        _outline(ax, district.boundary_m, color="black", linewidth=1.5)
+        _outline(ax, district.boundary_m, origin, color="black", linewidth=1.5)
         for zone in district.keepouts:
             for poly in shapely.get_parts(zone.polygon_m):
-                xy = np.asarray(poly.exterior.coords) / 1000.0
+                xy = (np.asarray(poly.exterior.coords) - origin) / 1000.0
                 ax.fill(xy[:, 0], xy[:, 1], facecolor="none", edgecolor="purple", hatch="///", linewidth=1.0)
         for d in docks:
             off = d.id not in report.available or d.id in report.grounded
-            ax.plot(d.x_m / 1000.0, d.y_m / 1000.0, "x" if off else "^", color="black", markersize=7)
-            ax.annotate(
-                d.id, (d.x_m / 1000.0, d.y_m / 1000.0), textcoords="offset points", xytext=(4, 4), fontsize=7
-            )
+            at = ((d.x_m - minx) / 1000.0, (d.y_m - miny) / 1000.0)
+            ax.plot(*at, "x" if off else "^", color="black", markersize=7)
+            ax.annotate(d.id, at, textcoords="offset points", xytext=(4, 4), fontsize=7)
         wx, wy = report.worst_point_m
         if math.isfinite(wx) and math.isfinite(wy):
-            ax.plot(wx / 1000.0, wy / 1000.0, "*", color="blue", markersize=14, label="worst point")
+            ax.plot(
+                (wx - minx) / 1000.0,
+                (wy - miny) / 1000.0,
+                "*",
+                color="blue",
+                markersize=14,
+                label="worst point",
+            )
             ax.legend(loc="lower right", fontsize=8)
         worst = f"{report.worst_response_s:.0f} s" if math.isfinite(report.worst_response_s) else "never"
         wind = report.wind
+        air = f"wind {wind.speed_mps:g} m/s from {wind.from_deg:g}°" if wind.speed_mps > 0 else "calm"
         ax.set_title(
-            f"{district.name}: k={report.k}, wind {wind.speed_mps:g} m/s from {wind.from_deg:g}°, "
+            f"{district.name}: k={report.k}, {air}, "
             f"covered {100 * report.covered_fraction:.1f}% within {report.target_s:g} s, worst {worst}",
             fontsize=9,
         )
-        ax.set_xlabel("east (km, local frame)")
-        ax.set_ylabel("north (km, local frame)")
+        ax.set_xlabel("km east of the district's west edge")
+        ax.set_ylabel("km north of the district's south edge")
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
         ax.set_aspect("equal")
