@@ -167,6 +167,11 @@ def test_bad_files_are_one_line_errors(config, capsys):
     district.write_text(json.dumps(fc([polygon(bowtie, role="district")])))
     assert "invalid polygon" in _assert_one_line_error(capsys, "--config", str(config))
     assert "not found" in _assert_one_line_error(capsys, "--config", str(config.parent / "missing.toml"))
+    district.write_text(json.dumps(fc([polygon(SQUARE, role="district")])))
+    bad_dock = dock("E", 2.0, 2.0)
+    bad_dock["geometry"]["coordinates"] = [float("nan"), LAT0]
+    (config.parent / "docks.geojson").write_text(json.dumps(fc([*DOCKS, bad_dock])))
+    assert "docks.geojson" in _assert_one_line_error(capsys, "--config", str(config))
 
 
 def test_unwritable_output_is_a_one_line_error(config, capsys, tmp_path):
