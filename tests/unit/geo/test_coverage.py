@@ -294,3 +294,23 @@ def test_g1_fails_in_calm_air_means_zero_and_grounding_is_reported():
     assert report.g1_breaks_at_wind_mps == 0.0
     assert report.grounded == ("a",)
     assert report.worst_response_s == math.inf
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_arrangement_count_equals_the_union_of_k_wise_intersections(k):
+    # An independent exact construction: the set reached by >= k discs is the union, over all
+    # k-subsets, of their intersection.
+    from itertools import combinations
+
+    rng = np.random.default_rng(11 + k)
+    demand = box(0.0, 0.0, 8000.0, 6000.0).difference(box(3000.0, 2000.0, 3600.0, 2600.0))
+    discs = [
+        Point(x, y).buffer(r, quad_segs=64)
+        for x, y, r in rng.uniform([0, 0, 1500], [8000, 6000, 3500], (8, 3))
+    ]
+    deficit = uncovered_region(demand, discs, k)
+    multi = shapely.union_all([shapely.intersection_all(list(c)) for c in combinations(discs, k)])
+    expected = demand.difference(multi)
+    assert 0.0 < expected.area < demand.area  # a real test: partly covered
+    assert deficit.area == pytest.approx(expected.area, rel=1e-6, abs=1.0)
+    assert deficit.symmetric_difference(expected).area < 1.0
