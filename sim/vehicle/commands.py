@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 ACCEPTED, TEMPORARILY_REJECTED, DENIED, UNSUPPORTED, FAILED = 0, 1, 2, 3, 4
 MAV_TYPE_GCS = 6
 FORCE_MAGIC = 21196
+#: COMMAND_INT x/y values that mean "not given" (0 by PX4 convention, INT32_MAX by the MAVLink spec).
+_UNSET_INT = frozenset({0, 2**31 - 1})
 
 CMD_NAV_RETURN_TO_LAUNCH = 20
 CMD_NAV_LAND = 21
@@ -55,8 +57,8 @@ class Command:
 def _command(msg: MavMessage) -> Command:
     if msg.get_type() == "COMMAND_INT":
         x, y = msg.x, msg.y
-        lat = x / 1e7 if x != 0 else math.nan
-        lon = y / 1e7 if y != 0 else math.nan
+        lat = x / 1e7 if x not in _UNSET_INT else math.nan
+        lon = y / 1e7 if y not in _UNSET_INT else math.nan
         return Command(
             msg.command, msg.param1, msg.param2, msg.param3, msg.param4, lat, lon, msg.z, True, msg.frame
         )
@@ -94,6 +96,13 @@ def handle_message(v: Vehicle, msg: MavMessage) -> None:
             v.send(ack)
             if result == ACCEPTED:
                 _after_ack(v, msg)
+    elif kind == "PING":
+        if msg.target_system == 0:  # a request: answer it like PX4 does
+            v.send(
+                v.endpoint.mav.ping_encode(
+                    msg.time_usec, msg.seq, msg.get_srcSystem(), msg.get_srcComponent()
+                )
+            )
     elif kind == "PARAM_REQUEST_LIST":
         for i in range(len(v.params)):
             _send_param(v, i)
