@@ -205,7 +205,8 @@ def coverage_report(
     """G1/G2/G3 for a district: coverage of its demand region by the docks not in ``unavailable``.
 
     ``with_wind_limit`` also finds the wind speed at which G1 (k = 1) breaks for those docks.
-    Raises ValueError for an unknown dock id or a bad k / target.
+    Raises ValueError for an unknown dock id, an available dock inside a keep-out zone, or a bad
+    k / target.
     """
     from geo.wind_limit import g1_wind_limit  # it builds on this module
 
@@ -215,6 +216,10 @@ def coverage_report(
     if unknown:
         raise ValueError(f"unknown dock id(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     available = [d for d in docks if d.id not in off]
+    for d in available:
+        for zone in district.keepouts:
+            if zone.polygon_m.contains(Point(d.x_m, d.y_m)):
+                raise ValueError(f"dock {d.id} lies inside keep-out zone {zone.id}: it may not launch")
     demand = demand_region(district, router)
     view = RouterView(router) if router is not None else None
     report = coverage_of_region(

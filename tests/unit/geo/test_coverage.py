@@ -285,6 +285,16 @@ def test_coverage_report_of_a_district_with_unavailable_docks():
     assert without_b.uncovered_m.contains(Point(2900.0, -1900.0))  # b's corner
     with pytest.raises(ValueError, match="unknown dock id"):
         coverage_report(district, docks, Wind.calm(), 1, router, 300.0, ["zz"])
+    inside = [*docks, DockSite("w", 600.0, 0.0)]
+    with pytest.raises(ValueError, match="dock w lies inside keep-out zone wall"):
+        coverage_report(district, inside, Wind.calm(), 1, router, 300.0, with_wind_limit=False)
+    assert coverage_report(
+        district, inside, Wind.calm(), 1, router, 300.0, ["w"], with_wind_limit=False
+    ).available == (
+        "a",
+        "b",
+        "c",
+    )
 
 
 def test_g1_fails_in_calm_air_means_zero_and_grounding_is_reported():
