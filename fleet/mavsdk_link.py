@@ -14,7 +14,7 @@ import logging
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import mavsdk
 from mavsdk.component_type import ComponentType
@@ -46,6 +46,7 @@ from fleet.flight_checks import (
 )
 from fleet.flight_settings import FlightSettings
 from fleet.mavsdk_telemetry import TelemetryFeed
+from fleet.ports import DroneLink, FleetLink
 from fleet.telemetry_hub import Subscription, TelemetryHub
 
 log = logging.getLogger(__name__)
@@ -473,6 +474,12 @@ class MavsdkFleet:
             for link in list(self._links.values()):
                 link.poll_connected()
                 link.hub.check()
+
+
+if TYPE_CHECKING:  # mypy checks that the adapters honour the ports
+
+    def _honours_ports(fleet: MavsdkFleet, link: MavsdkDroneLink) -> tuple[FleetLink, DroneLink]:
+        return fleet, link
 
 
 __all__ = ["DroneError", "MavsdkDroneLink", "MavsdkFleet"]

@@ -23,6 +23,7 @@ from fleet.drone_model import (
 from fleet.errors import CommandDenied, CommandTimeout, DroneOffline, InvalidCommand, ParamError, UnknownDrone
 from fleet.flight_settings import AllowedArea, FlightSettings
 from fleet.flight_waits import distance_m, horizontal_distance_m, wait_until
+from sim.px4_sitl import MAX_INSTANCES
 from sim.weather import SteadyWind, Weather
 
 from .conftest import HOME_LAT_DEG, HOME_LON_DEG, flight_world, free_udp_ports
@@ -215,6 +216,7 @@ async def test_wind_changes_ground_speed(backend: str) -> None:
 async def test_battery_failsafe_returns_the_drone(backend: str) -> None:
     async with flight_world(backend, speed=FAST) as world:
         link = world.links[0]
+        vehicle = world.vehicle(0)  # the sim's battery hook (skips with the reason elsewhere)
         home = (await wait_healthy(world, link)).home
         p = await params(link, "BAT_CRIT_THR", "BAT_EMERGEN_THR", "COM_LOW_BAT_ACT")
         if p["COM_LOW_BAT_ACT"] != 3:
@@ -223,7 +225,7 @@ async def test_battery_failsafe_returns_the_drone(backend: str) -> None:
         await link.set_param("RTL_RETURN_ALT", 20.0)
         await take_off(world, link, 20.0)
         await fly_to(world, link, *offset(home.lat_deg, home.lon_deg, 150.0, 0.0), 20.0)
-        world.vehicle(0).set_battery((p["BAT_CRIT_THR"] + p["BAT_EMERGEN_THR"]) / 2 + 0.005)
+        vehicle.set_battery((p["BAT_CRIT_THR"] + p["BAT_EMERGEN_THR"]) / 2 + 0.005)
         await wait_until(
             link,
             lambda t: t.flight_mode is FlightMode.RETURN_TO_LAUNCH,
@@ -282,7 +284,7 @@ async def test_link_loss_triggers_the_configured_action_and_is_reported(backend:
 
 
 async def test_sixteen_vehicles_at_once(backend: str) -> None:
-    count = 16
+    count = 16 if backend == "sim" else MAX_INSTANCES  # PX4 SITL has ports for ten instances
     async with flight_world(backend, count, speed=10.0, spacing_m=10.0) as world:
         links = world.links
         assert all(link.link_state is LinkState.ONLINE for link in links)
