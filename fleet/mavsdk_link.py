@@ -400,7 +400,7 @@ class MavsdkFleet:
             link.connection = await loop.run_in_executor(
                 self._pool, self._mavsdk.add_any_connection_with_handle, spec.url
             )
-        except ConnectionError as exc:
+        except (mavsdk.MavsdkError, ConnectionError) as exc:  # mavsdk's own ConnectionError is a MavsdkError
             raise ConnectError(spec.drone_id, "add_drone", f"{spec.url}: {exc}") from exc
         self._links[spec.drone_id] = link
         self._scan_wanted.set()
