@@ -42,7 +42,9 @@ LegCost = Callable[[FloatArray, FloatArray], FloatArray]
 
 _NUDGE_M = 0.01
 _QUAD_SEGS = 2
-_CHUNK = 1 << 21  # (segments x edges) per block of the crossing test
+_CHUNK = 1 << 17  # legs (and leg/edge-group pairs) per block of the visibility test
+_GROUP = 8  # obstacle edges per R-tree entry
+_CAND_CHUNK = 1 << 22  # (points x nodes) candidate costs per block
 
 
 def euclidean_leg(dx_m: FloatArray, dy_m: FloatArray) -> FloatArray:
@@ -96,43 +98,56 @@ def _convex_corners(poly: Polygon, nudge_m: float) -> FloatArray:
     return np.vstack(out) if out else np.empty((0, 2))
 
 
-def _crossing(a: FloatArray, b: FloatArray, edges: FloatArray) -> NDArray[np.bool_]:
-    """For each segment a[i]→b[i], whether it crosses any edge (x1, y1, x2, y2). Passing exactly
-    through an edge's end counts as crossing (safe side: a leg through two obstacle corners is
-    refused); running along an edge does not."""
-    m = len(a)
-    hit = np.zeros(m, dtype=bool)
-    if m == 0 or len(edges) == 0:
-        return hit
-    x1, y1, x2, y2 = (edges[:, k][None, :] for k in range(4))
-    ex, ey = x2 - x1, y2 - y1
-    step = max(1, _CHUNK // len(edges))
-    for s in range(0, m, step):
-        ax, ay = a[s : s + step, 0:1], a[s : s + step, 1:2]
-        bx, by = b[s : s + step, 0:1], b[s : s + step, 1:2]
-        d1 = ex * (ay - y1) - ey * (ax - x1)
-        d2 = ex * (by - y1) - ey * (bx - x1)
-        sx, sy = bx - ax, by - ay
-        d3 = sx * (y1 - ay) - sy * (x1 - ax)
-        d4 = sx * (y2 - ay) - sy * (x2 - ax)
-        hit[s : s + step] = np.any((d1 * d2 < 0) & (d3 * d4 <= 0), axis=1)
-    return hit
+def _crosses(a: FloatArray, b: FloatArray, e: FloatArray) -> NDArray[np.bool_]:
+    """Does segment a[i]→b[i] cross any edge of e[i] (shape (n, G, 4), NaN rows = padding)?
+    Passing exactly through an edge's end counts (the safe side: a leg through two obstacle
+    corners is refused); running along an edge does not."""
+    ax, ay, bx, by = a[:, 0:1], a[:, 1:2], b[:, 0:1], b[:, 1:2]
+    x1, y1, x2, y2 = e[:, :, 0], e[:, :, 1], e[:, :, 2], e[:, :, 3]
+    ex, ey, sx, sy = x2 - x1, y2 - y1, bx - ax, by - ay
+    d1 = ex * (ay - y1) - ey * (ax - x1)
+    d2 = ex * (by - y1) - ey * (bx - x1)
+    d3 = sx * (y1 - ay) - sy * (x1 - ax)
+    d4 = sx * (y2 - ay) - sy * (x2 - ax)
+    return np.asarray(np.any((d1 * d2 < 0) & (d3 * d4 <= 0), axis=1))
 
 
 class _Obstacles:
-    """The obstacles a leg is checked against for one set of exempted (clearance-band) parts."""
+    """The obstacles a leg is checked against for one set of exempted (clearance-band) parts.
+
+    Legs never start or end inside an active obstacle, so a leg is blocked exactly when it
+    crosses an obstacle edge. Edges are packed in groups of ``_GROUP`` consecutive edges under an
+    R-tree of the groups' boxes; each leg is tested (numpy orientation tests) only against the
+    groups its box meets."""
 
     def __init__(self, edges: FloatArray, geometry: shapely.Geometry) -> None:
         self.edges = edges
         self.geometry = geometry
         shapely.prepare(geometry)
+        pad = (-len(edges)) % _GROUP
+        self._groups = np.vstack([edges, np.full((pad, 4), np.nan)]).reshape(-1, _GROUP, 4)
+        xs = self._groups[:, :, [0, 2]].reshape(len(self._groups), -1)
+        ys = self._groups[:, :, [1, 3]].reshape(len(self._groups), -1)
+        boxes = shapely.box(
+            np.nanmin(xs, axis=1) - 1e-6,
+            np.nanmin(ys, axis=1) - 1e-6,
+            np.nanmax(xs, axis=1) + 1e-6,
+            np.nanmax(ys, axis=1) + 1e-6,
+        )
+        self._tree = shapely.STRtree(boxes) if len(edges) else None
 
     def blocks(self, a: FloatArray, b: FloatArray) -> NDArray[np.bool_]:
-        if len(self.edges) == 0:
-            return np.zeros(len(a), dtype=bool)
-        mid = 0.5 * (a + b)
-        inside_mid = shapely.contains_xy(self.geometry, mid[:, 0], mid[:, 1])
-        return np.asarray(inside_mid | _crossing(a, b, self.edges))
+        hit = np.zeros(len(a), dtype=bool)
+        if self._tree is None or len(a) == 0:
+            return hit
+        for s in range(0, len(a), _CHUNK):
+            aa, bb = a[s : s + _CHUNK], b[s : s + _CHUNK]
+            seg_i, grp_i = self._tree.query(shapely.linestrings(np.stack([aa, bb], axis=1)))
+            for t in range(0, len(seg_i), _CHUNK):
+                si, gi = seg_i[t : t + _CHUNK], grp_i[t : t + _CHUNK]
+                crossed = _crosses(aa[si], bb[si], self._groups[gi])
+                hit[s + si[crossed]] = True
+        return hit
 
 
 class KeepOutRouter:
@@ -216,10 +231,10 @@ class KeepOutRouter:
 
     def _classify(self, pts: FloatArray) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
         """(inside a zone, index of the obstacle whose clearance band holds the point or -1)."""
-        inside = shapely.contains_xy(self._raw_union, pts[:, 0], pts[:, 1])
+        inside = shapely.intersects_xy(self._raw_union, pts[:, 0], pts[:, 1])
         band = np.full(len(pts), -1, dtype=np.int64)
         for j, p in enumerate(self._parts):
-            band[shapely.contains_xy(p, pts[:, 0], pts[:, 1]) & ~inside] = j
+            band[shapely.intersects_xy(p, pts[:, 0], pts[:, 1]) & ~inside] = j
         return np.asarray(inside), band
 
     def _endpoint(self, xy: ArrayLike, what: str) -> tuple[FloatArray, frozenset[int]]:
@@ -273,12 +288,12 @@ class KeepOutRouter:
         return self._nodes + self._shift
 
     def inside(self, points_xy: ArrayLike) -> NDArray[np.bool_]:
-        """Whether each point lies inside a zone (the bare zone, not the clearance)."""
+        """Whether each point lies inside a zone or on its edge (the bare zone, not the clearance)."""
         pts = _points(points_xy, "points")
         if not self.zones_m:
             return np.zeros(len(pts), dtype=bool)
         return np.asarray(
-            shapely.contains_xy(self._raw_union, pts[:, 0] - self._shift[0], pts[:, 1] - self._shift[1])
+            shapely.intersects_xy(self._raw_union, pts[:, 0] - self._shift[0], pts[:, 1] - self._shift[1])
         )
 
     def blocked(self, a_xy: ArrayLike, b_xy: ArrayLike) -> bool:
@@ -376,15 +391,38 @@ class KeepOutRouter:
             if dist is None:
                 dist, _ = self._dijkstra(o, ex_o, leg)
             obs = self._obstacles(ex_p)
-            best = np.full(len(rest), np.inf)
-            for n in np.flatnonzero(np.isfinite(dist)):
-                node = self._nodes[n]
-                seen = ~obs.blocks(np.repeat(node[None, :], len(p), axis=0), p)
-                if seen.any():
-                    dn = p[seen] - node
-                    best[seen] = np.minimum(best[seen], dist[n] + leg(dn[:, 0], dn[:, 1]))
-            cost[rest] = best
+            cost[rest] = self._via_nodes(p, dist, obs, leg)
         return cost
+
+    def _via_nodes(self, p: FloatArray, dist: FloatArray, obs: _Obstacles, leg: LegCost) -> FloatArray:
+        """Best ``dist[node] + leg(p − node)`` over the nodes that see each point.
+
+        Each point's candidates are sorted by cost and tested for visibility in that order, all
+        points at once per round; the first visible candidate is the optimum, and most points
+        settle in the first few rounds, so visibility is tested far less often than M × K."""
+        live = np.flatnonzero(np.isfinite(dist))
+        best = np.full(len(p), np.inf)
+        if len(live) == 0:
+            return best
+        nodes, base = self._nodes[live], dist[live]
+        step = max(1, _CAND_CHUNK // len(live))
+        for s in range(0, len(p), step):
+            q = p[s : s + step]
+            dx = (q[:, 0:1] - nodes[None, :, 0]).ravel()
+            dy = (q[:, 1:2] - nodes[None, :, 1]).ravel()
+            cand = base[None, :] + np.asarray(leg(dx, dy), dtype=np.float64).reshape(len(q), len(live))
+            order = np.argsort(cand, axis=1)
+            todo = np.arange(len(q))
+            for r in range(len(live)):
+                k = order[todo, r]
+                c = cand[todo, k]
+                todo, k, c = todo[np.isfinite(c)], k[np.isfinite(c)], c[np.isfinite(c)]
+                if len(todo) == 0:
+                    break
+                seen = ~obs.blocks(nodes[k], q[todo])
+                best[s + todo[seen]] = c[seen]
+                todo = todo[~seen]
+        return best
 
     def visible_region(
         self, origin_xy: ArrayLike, radius_m: float, quad_segs: int = 64

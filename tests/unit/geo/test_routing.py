@@ -216,7 +216,12 @@ def test_endpoint_inside_a_zone():
     assert (
         math.isinf(costs[0]) and math.isfinite(costs[1]) and costs[2] == pytest.approx(math.hypot(1000, 300))
     )
-    assert r.inside(np.array([[500, 100], [500, 210], [1000, 200]])).tolist() == [True, False, False]
+    assert r.inside(np.array([[500, 100], [500, 210], [1000, 200], [1000.01, 200]])).tolist() == [
+        True,
+        False,
+        True,
+        False,
+    ]
     assert r.blocked((500, 100), (500, 500))
 
 
