@@ -284,6 +284,7 @@ def _set_interval(v: Vehicle, c: Command) -> int:
         v.intervals_s[msg_id] = 0.0 if msg_id != 0 else v.intervals_s[0]
     else:
         v.intervals_s[msg_id] = max(c.p2 / 1e6, 0.01)
+    v.reschedule(msg_id)
     return ACCEPTED
 
 

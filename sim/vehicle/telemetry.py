@@ -182,7 +182,7 @@ def autopilot_version(mav: mavlink2.MAVLink, v: TelemetryView) -> mavlink2.MAVLi
         0,
         0,
         0,
-        [ord(c) for c in "skyloop\0"],
+        list(bytes.fromhex("5c1d00f1") + v.sysid.to_bytes(4, "big")),  # a fake git hash
         [0] * 8,
         [0] * 8,
         0x26AC,

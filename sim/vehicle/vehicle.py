@@ -245,6 +245,10 @@ class Vehicle:
                 return telemetry.extended_sys_state(mav, v)
         return None
 
+    def reschedule(self, msg_id: int) -> None:
+        """Send stream ``msg_id`` on the next tick and from then on at its (new) interval."""
+        self._next_due_s.pop(msg_id, None)
+
     def _send_due(self, now_s: float) -> None:
         for msg_id, interval in self.intervals_s.items():
             if interval <= 0:

@@ -204,3 +204,21 @@ def test_home_is_set_where_the_vehicle_arms() -> None:
     assert v.state.home.north_m > 1000
     assert command(v, ARM, 1.0) == ACCEPTED
     assert distance_from_home_m(v) < 1.0
+
+
+def test_stream_rates_follow_set_message_interval() -> None:
+    v, clock = make_vehicle()
+    sent: list[str] = []
+    v.endpoint.send = lambda msg: sent.append(msg.get_type())  # type: ignore[method-assign]
+    advance(v, clock, 10.0, step_s=0.01)
+    default_rate = sent.count("GLOBAL_POSITION_INT") / 10.0
+    assert sent.count("HEARTBEAT") >= 9  # 1 Hz sim (plus any the wall-clock guard adds)
+    assert command(v, SET_INTERVAL, 33, 50_000) == ACCEPTED  # 20 Hz
+    sent.clear()
+    advance(v, clock, 10.0, step_s=0.01)
+    assert default_rate == pytest.approx(5.0, abs=0.2)
+    assert sent.count("GLOBAL_POSITION_INT") / 10.0 == pytest.approx(20.0, abs=0.5)
+    assert command(v, SET_INTERVAL, 33, -1) == ACCEPTED
+    sent.clear()
+    advance(v, clock, 5.0, step_s=0.01)
+    assert "GLOBAL_POSITION_INT" not in sent and "HEARTBEAT" in sent
