@@ -85,8 +85,12 @@ class Navigator:
         self.hold = PointTarget(north_m, east_m, up_m, speed_mps)
 
     def start_takeoff(self, s: VehicleState) -> None:
+        """Climb to MIS_TAKEOFF_ALT above home where the vehicle is; one already higher stays there."""
         m = s.motion
-        self.hold = PointTarget(m.north_m, m.east_m, s.home.up_m + self.params["MIS_TAKEOFF_ALT"])
+        up = s.home.up_m + self.params["MIS_TAKEOFF_ALT"]
+        if s.in_air:
+            up = max(up, m.up_m)
+        self.hold = PointTarget(m.north_m, m.east_m, up)
 
     def start_rtl(self, now_s: float) -> None:
         self.rtl_phase = RtlPhase.CLIMB

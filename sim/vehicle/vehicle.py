@@ -315,7 +315,6 @@ class Vehicle:
                 s.motion = Motion(m.north_m, m.east_m, 0.0, 0.0, 0.0, 0.0, m.heading_deg)
                 self.say("Landing detected")
         elif s.mode is Px4Mode.TAKEOFF:
-            s.landed_state = LandedState.TAKEOFF
             if abs(self.nav.hold.up_m - m.up_m) < 0.3:
                 s.landed_state = LandedState.IN_AIR
                 self.set_mode(Px4Mode.HOLD, keep_target=True)

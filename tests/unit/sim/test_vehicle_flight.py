@@ -222,3 +222,14 @@ def test_stream_rates_follow_set_message_interval() -> None:
     sent.clear()
     advance(v, clock, 5.0, step_s=0.01)
     assert "GLOBAL_POSITION_INT" not in sent and "HEARTBEAT" in sent
+
+
+def test_takeoff_in_the_air_does_not_descend() -> None:
+    v, clock = airborne(params={"MIS_TAKEOFF_ALT": 5.0})
+    command(v, REPOSITION, lat=HOME_LAT, lon=HOME_LON, alt=HOME_ALT + 30, is_int=True, frame=5)
+    advance(v, clock, 30.0)
+    assert command(v, TAKEOFF) == ACCEPTED
+    run_until(v, clock, lambda: v.state.mode is Px4Mode.HOLD, 10)
+    advance(v, clock, 5.0)
+    assert v.state.motion.up_m == pytest.approx(30.0, abs=0.5)
+    assert v.state.landed_state is LandedState.IN_AIR
