@@ -210,12 +210,13 @@ def write_config(tmp: Path, docks: dict | None = None, **files: str) -> Path:
         (tmp / "docks.geojson").write_text(json.dumps(docks))
     toml = (CONFIG / "skyloop.toml").read_text(encoding="utf-8")
     path = tmp / "skyloop.toml"
-    path.write_text(toml + "\n[routing]\nclearance_m = 50.0\n", encoding="utf-8")
+    path.write_text(toml, encoding="utf-8")
     return path
 
 
 def test_load_planning_without_docks(tmp_path):
-    inputs = load_planning(load_settings(write_config(tmp_path)), require_docks=False)
+    settings = load_settings(write_config(tmp_path), routing={"clearance_m": 50.0})
+    inputs = load_planning(settings, require_docks=False)
     assert inputs.docks == [] and inputs.energy_by_dock == {}
     assert inputs.district.frame.crs == "EPSG:4547"
     assert inputs.target_s == 300.0
@@ -254,3 +255,13 @@ def test_load_planning_errors_name_the_file(tmp_path):
     path = write_config(tmp_path / "c", fc(point_feature(113.80, 34.80, id="a", type="dock7")))
     with pytest.raises(GeoInputError, match=r"docks\.geojson: docks: .*unknown dock type 'dock7'"):
         load_planning(load_settings(path))
+
+
+def test_load_planning_refuses_a_non_metric_frame(tmp_path):
+    settings = load_settings(write_config(tmp_path), district={"metric_crs": "EPSG:4326"})
+    with pytest.raises(GeoInputError, match=r"district\.metric_crs: EPSG:4326 is not a projected"):
+        load_planning(settings, require_docks=False)
+
+
+def test_shipped_config_routing_clearance():
+    assert load_settings().routing.clearance_m == 30.0
