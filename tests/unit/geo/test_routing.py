@@ -265,3 +265,19 @@ def test_bad_clearance_is_refused(clearance):
 def test_invalid_zone_is_refused():
     with pytest.raises(GeoInputError, match="invalid polygon"):
         KeepOutRouter([Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])])
+
+
+def test_routes_inside_a_hole_bend_at_its_inner_corner():
+    """An L-shaped pocket inside a zone: from one arm to the other the taut string bends at the
+    inner corner (1000, 1000), hand-computed length 2·hypot(1400, 300)."""
+    pocket = [(500, 500), (2500, 500), (2500, 1000), (1000, 1000), (1000, 2500), (500, 2500)]
+    zone = Polygon([(0, 0), (3000, 0), (3000, 3000), (0, 3000)], [pocket])
+    a, b = (2400, 700), (700, 2400)
+    bare = KeepOutRouter([zone], clearance_m=0.0)
+    assert bare.path_length_m(a, b) == pytest.approx(2 * math.hypot(1400, 300), abs=0.05)
+    kept = KeepOutRouter([zone], clearance_m=30.0)
+    path = kept.path(a, b)
+    assert Point(1000, 1000).distance(LineString(path)) >= 30.0 - 1e-9
+    assert 2 * math.hypot(1400, 300) < kept.path_length_m(a, b) < 2 * math.hypot(1450, 350)
+    with pytest.raises(GeoInputError, match="no route"):
+        kept.path(a, (4000, 4000))
