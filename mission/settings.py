@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from docks.settings import MqttSettings
+from fleet.fleet_settings import FleetSettings
 from fleet.flight_settings import FlightSettings
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
@@ -95,6 +96,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     payload: PayloadSettings = PayloadSettings()
     flight: FlightSettings = FlightSettings()
+    fleet: FleetSettings = FleetSettings()
 
     @classmethod
     def settings_customise_sources(
