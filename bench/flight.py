@@ -19,7 +19,8 @@ from dataclasses import replace
 from fleet.drone_model import DroneSpec
 from fleet.flight_settings import FlightSettings
 from fleet.flight_waits import wait_until
-from fleet.mavsdk_link import MavsdkDroneLink, MavsdkFleet
+from fleet.mavsdk_fleet import MavsdkFleet
+from fleet.mavsdk_link import MavsdkDroneLink
 from sim.clock import SimClock
 from sim.vehicle.fleet import SimFleet, spaced_configs
 

@@ -1,24 +1,18 @@
-"""The DroneLink and FleetLink on MAVSDK 4.x (the native ``mavsdk`` binding, no mavsdk_server).
-
-One :class:`MavsdkFleet` owns ONE ``Mavsdk`` object and one connection per drone, and a thread pool
-sized for the fleet for MAVSDK's blocking calls (never the loop's default executor, which has only
-``cpu_count + 4`` threads: 16 timed-out commands would starve every other call). Drones are told apart
-by MAVLink system id, so system ids must be unique in a fleet.
+"""One drone's DroneLink on MAVSDK 4.x (the native ``mavsdk`` binding, no mavsdk_server): commands
+with timeouts from settings, checks before sending, MAVSDK results translated to typed errors, and the
+drone's telemetry hub. :class:`~fleet.mavsdk_fleet.MavsdkFleet` creates and owns these links.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import mavsdk
-from mavsdk.component_type import ComponentType
-from mavsdk.mavsdk import Configuration, Mavsdk
 from mavsdk.plugins.action import Action, OrbitYawBehavior
 from mavsdk.plugins.mission import Mission, MissionItem
 from mavsdk.plugins.mission import MissionPlan as MavsdkMissionPlan
@@ -29,12 +23,9 @@ from mavsdk.system import System
 from fleet.drone_model import DroneSpec, DroneTelemetry, Height, LinkState, MissionPlan
 from fleet.errors import (
     CommandTimeout,
-    ConnectError,
-    DroneError,
     DroneOffline,
     InvalidCommand,
     ParamError,
-    UnknownDrone,
     error_for_result,
 )
 from fleet.flight_checks import (
@@ -46,24 +37,10 @@ from fleet.flight_checks import (
 )
 from fleet.flight_settings import FlightSettings
 from fleet.mavsdk_telemetry import TelemetryFeed
-from fleet.ports import DroneLink, FleetLink
 from fleet.telemetry_hub import Subscription, TelemetryHub
 
 log = logging.getLogger(__name__)
-_mavsdk_log = logging.getLogger("mavsdk")
 T = TypeVar("T")
-_RESERVED_SYSIDS = {0, 245, 255}
-
-
-def _route_mavsdk_logs() -> None:
-    """Send MAVSDK's own log lines to Python logging instead of stdout."""
-    levels = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
-
-    def on_log(level: Any, message: str, _file: str | None, _line: int) -> bool:
-        _mavsdk_log.log(levels.get(int(level), logging.INFO), "%s", message)
-        return True
-
-    mavsdk.log_subscribe(on_log)
 
 
 class MavsdkDroneLink:
@@ -325,161 +302,3 @@ class MavsdkDroneLink:
                 await loop.run_in_executor(self._pool, telemetry.set_rate_velocity_ned, rate)
             except mavsdk.MavsdkError as exc:
                 log.warning("drone %s: could not set telemetry rate %s Hz: %s", self.drone_id, rate, exc)
-
-
-class MavsdkFleet:
-    """The fleet's drone links on one ``Mavsdk`` object; use ``async with MavsdkFleet(settings)``."""
-
-    def __init__(self, settings: FlightSettings | None = None) -> None:
-        self.settings = settings or FlightSettings()
-        self._pool = ThreadPoolExecutor(self.settings.pool_size, thread_name_prefix="mavsdk")
-        self._mavsdk: Mavsdk | None = None
-        self._links: dict[str, MavsdkDroneLink] = {}
-        self._scan_wanted = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._new_system_handle: Any = None
-
-    async def __aenter__(self) -> MavsdkFleet:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def start(self) -> None:
-        if self._mavsdk is not None:
-            return
-        loop = asyncio.get_running_loop()
-        _route_mavsdk_logs()
-        config = Configuration.create_with_component_type(ComponentType.GROUND_STATION)
-        mav = await loop.run_in_executor(self._pool, Mavsdk, config)
-        self._mavsdk = mav
-        self._new_system_handle = mav.subscribe_on_new_system(
-            lambda _ud: loop.call_soon_threadsafe(self._scan_wanted.set)
-        )
-        self._tasks = [
-            asyncio.create_task(self._scan_loop(), name="mavsdk-scan"),
-            asyncio.create_task(self._watchdog_loop(), name="mavsdk-watchdog"),
-        ]
-
-    @property
-    def drone_ids(self) -> list[str]:
-        return list(self._links)
-
-    def drone(self, drone_id: str) -> MavsdkDroneLink:
-        try:
-            return self._links[drone_id]
-        except KeyError:
-            raise UnknownDrone(drone_id, "lookup", "no such drone in the fleet") from None
-
-    async def add_drone(self, spec: DroneSpec) -> MavsdkDroneLink:
-        await self.start()
-        assert self._mavsdk is not None
-        if not spec.drone_id:
-            raise InvalidCommand(spec.drone_id, "add_drone", "drone_id must not be empty")
-        if spec.drone_id in self._links:
-            raise InvalidCommand(spec.drone_id, "add_drone", "a drone with this id is already in the fleet")
-        if not 1 <= spec.system_id <= 254 or spec.system_id in _RESERVED_SYSIDS:
-            raise InvalidCommand(
-                spec.drone_id, "add_drone", f"system id {spec.system_id} is not a vehicle id"
-            )
-        taken = {link.spec.system_id: link.drone_id for link in self._links.values()}
-        if spec.system_id in taken:
-            raise InvalidCommand(
-                spec.drone_id,
-                "add_drone",
-                f"system id {spec.system_id} is already used by {taken[spec.system_id]}",
-            )
-        if len(self._links) >= self.settings.max_drones:
-            raise InvalidCommand(
-                spec.drone_id, "add_drone", f"the fleet is full ({self.settings.max_drones})"
-            )
-        link = MavsdkDroneLink(spec, self.settings, self._pool)
-        loop = asyncio.get_running_loop()
-        try:
-            link.connection = await loop.run_in_executor(
-                self._pool, self._mavsdk.add_any_connection_with_handle, spec.url
-            )
-        except (mavsdk.MavsdkError, ConnectionError) as exc:  # mavsdk's own ConnectionError is a MavsdkError
-            raise ConnectError(spec.drone_id, "add_drone", f"{spec.url}: {exc}") from exc
-        self._links[spec.drone_id] = link
-        self._scan_wanted.set()
-        return link
-
-    async def remove_drone(self, drone_id: str) -> None:
-        link = self.drone(drone_id)
-        del self._links[drone_id]
-        await self._release(link)
-
-    async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        for link in list(self._links.values()):
-            await self._release(link)
-        self._links.clear()
-        if self._mavsdk is not None:
-            mav, self._mavsdk = self._mavsdk, None
-            await asyncio.get_running_loop().run_in_executor(self._pool, mav.destroy)
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    async def _release(self, link: MavsdkDroneLink) -> None:
-        loop = asyncio.get_running_loop()
-        link.hub.close()
-        await loop.run_in_executor(self._pool, link.detach)
-        if self._mavsdk is not None and link.connection is not None:
-            await loop.run_in_executor(self._pool, self._mavsdk.remove_connection, link.connection)
-
-    async def _scan_loop(self) -> None:
-        """Attach newly heard systems to their links (on a new-system event, or every 0.1 s while a
-        registered drone has not been heard yet: its autopilot component may come a moment later)."""
-        while True:
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races its timeout.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(0.1):
-                    await self._scan_wanted.wait()
-            self._scan_wanted.clear()
-            waiting = {link.spec.system_id: link for link in self._links.values() if not link.attached}
-            if not waiting or self._mavsdk is None:
-                continue
-            try:
-                await self._attach_new(waiting)
-            except Exception:
-                log.exception("scanning MAVSDK systems failed")
-
-    async def _attach_new(self, waiting: dict[int, MavsdkDroneLink]) -> None:
-        loop = asyncio.get_running_loop()
-        mav = self._mavsdk
-        assert mav is not None
-
-        def find() -> list[MavsdkDroneLink]:
-            found = []
-            for system in mav.get_systems():
-                link = waiting.get(system.get_system_id())
-                if link is not None and system.has_autopilot():
-                    link.attach(system, loop)
-                    found.append(link)
-            return found
-
-        for link in await loop.run_in_executor(self._pool, find):
-            if self._links.get(link.drone_id) is link:
-                await link.start_feed()
-                log.info("drone %s: system %d attached", link.drone_id, link.spec.system_id)
-
-    async def _watchdog_loop(self) -> None:
-        period = self.settings.watchdog_period_s
-        while True:
-            await asyncio.sleep(period)
-            for link in list(self._links.values()):
-                link.poll_connected()
-                link.hub.check()
-
-
-if TYPE_CHECKING:  # mypy checks that the adapters honour the ports
-
-    def _honours_ports(fleet: MavsdkFleet, link: MavsdkDroneLink) -> tuple[FleetLink, DroneLink]:
-        return fleet, link
-
-
-__all__ = ["DroneError", "MavsdkDroneLink", "MavsdkFleet"]

@@ -1,8 +1,8 @@
 """The fleet package's view of the outside world, as ``typing.Protocol``s.
 
-``DroneLink`` is one drone's flight interface (MAVSDK implements it in :mod:`fleet.mavsdk_link`);
-``FleetLink`` owns the links of a whole fleet. Commands return once the autopilot has accepted them;
-progress is watched through the telemetry stream (see :mod:`fleet.flight_waits`).
+``DroneLink`` is one drone's flight interface and ``FleetLink`` owns the links of a whole fleet (MAVSDK
+implements them in :mod:`fleet.mavsdk_link` and :mod:`fleet.mavsdk_fleet`). Commands return once the
+autopilot has accepted them; progress is watched through the telemetry stream (:mod:`fleet.flight_waits`).
 """
 
 from __future__ import annotations

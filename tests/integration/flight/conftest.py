@@ -21,7 +21,8 @@ import pytest
 
 from fleet.drone_model import DroneSpec
 from fleet.flight_settings import FlightSettings
-from fleet.mavsdk_link import MavsdkDroneLink, MavsdkFleet
+from fleet.mavsdk_fleet import MavsdkFleet
+from fleet.mavsdk_link import MavsdkDroneLink
 from sim.clock import SimClock
 from sim.px4_sitl import MAX_INSTANCES, Px4Home, Px4Sitl, plan_instances, px4_binary_from_env
 from sim.vehicle.fleet import SimFleet, spaced_configs

@@ -10,7 +10,7 @@ import pytest
 from fleet.drone_model import DroneSpec, LinkState
 from fleet.errors import ConnectError, DroneOffline, InvalidCommand, UnknownDrone
 from fleet.flight_settings import FlightSettings
-from fleet.mavsdk_link import MavsdkFleet
+from fleet.mavsdk_fleet import MavsdkFleet
 
 from .conftest import free_udp_ports
 
