@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "convert",
         help="convert a coordinate between WGS84, GCJ-02, BD-09, CGCS2000 and EPSG systems",
         description="Convert one coordinate. Geographic systems take and print LON LAT (degrees); "
-        "projected EPSG systems X Y (east, north metres). Negative values: put '--' before them.",
+        "projected EPSG systems X Y (east, north metres).",
     )
     p.add_argument("--from", dest="src", required=True, metavar="SYSTEM", help=_SYSTEMS_HELP)
     p.add_argument("--to", dest="dst", required=True, metavar="SYSTEM", help=_SYSTEMS_HELP)

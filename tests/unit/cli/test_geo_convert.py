@@ -44,6 +44,16 @@ def test_projected_output_is_metres_with_3_decimals(capsys):
     assert (float(x), float(y)) == pytest.approx(crs.convert(113.8, 34.8, "wgs84", "epsg:4547"), abs=1e-3)
 
 
+def test_negative_coordinates_southern_hemisphere(capsys):
+    code, out, _ = run(capsys, "--from", "wgs84", "--to", "epsg:32719", "-70.5", "-33.4")
+    assert code == 0
+    assert [float(v) for v in out.split()] == pytest.approx(
+        crs.convert(-70.5, -33.4, "wgs84", "epsg:32719"), abs=1e-3
+    )
+    code, out, _ = run(capsys, "--from", "gcj02", "--to", "wgs84", "-70.5", "-33.4")
+    assert out == "-70.500000000 -33.400000000\n"  # outside China GCJ-02 is WGS84
+
+
 def test_projected_input(capsys):
     x, y = crs.convert(113.8, 34.8, "wgs84", "epsg:4547")
     code, out, _ = run(capsys, "--from", "EPSG:4547", "--to", "cgcs2000", f"{x:.4f}", f"{y:.4f}")
@@ -61,7 +71,7 @@ def test_projected_input(capsys):
         (["--from", "wgs84", "--to", "bd09", "113.8", "91"], "latitude outside"),
         (["--from", "mars", "--to", "wgs84", "113.8", "34.8"], "unknown coordinate system 'mars'"),
         (["--from", "wgs84", "--to", "epsg:999999", "113.8", "34.8"], "unknown coordinate system"),
-        (["--from", "wgs84", "--to", "epsg:4547", "--", "-170", "34.8"], "area of use"),
+        (["--from", "wgs84", "--to", "epsg:4547", "-170", "34.8"], "area of use"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, words):
