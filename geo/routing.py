@@ -151,7 +151,17 @@ class _Obstacles:
 
 
 class KeepOutRouter:
-    """Routes around keep-out zones (local metres) keeping ``clearance_m`` from them."""
+    """Routes around keep-out zones (local metres) keeping ``clearance_m`` from them.
+
+    >>> from shapely.geometry import box
+    >>> router = KeepOutRouter([box(0, 0, 1000, 200)], clearance_m=30.0)
+    >>> router.blocked((500, -300), (500, 500)), router.blocked((-500, -300), (-500, 500))
+    (True, False)
+    >>> round(router.path_length_m((500, -300), (500, 500)))  # around the west end
+    1451
+    >>> router.costs_from((500, -300), [[500, 500], [1500, -300], [500, 100]]).round(1).tolist()
+    [1450.6, 1000.0, inf]
+    """
 
     def __init__(
         self,

@@ -296,3 +296,9 @@ def test_local_frame_validates():
         f.to_local(200.0, 34.8)
     with pytest.raises(CoordinateError):
         f.to_wgs84(np.nan, 3.8e6)
+
+
+def test_module_examples():
+    import doctest
+
+    assert doctest.testmod(crs).failed == 0

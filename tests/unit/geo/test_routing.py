@@ -281,3 +281,11 @@ def test_routes_inside_a_hole_bend_at_its_inner_corner():
     assert 2 * math.hypot(1400, 300) < kept.path_length_m(a, b) < 2 * math.hypot(1450, 350)
     with pytest.raises(GeoInputError, match="no route"):
         kept.path(a, (4000, 4000))
+
+
+def test_module_examples():
+    import doctest
+
+    import geo.routing
+
+    assert doctest.testmod(geo.routing).failed == 0
