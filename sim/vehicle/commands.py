@@ -12,6 +12,7 @@ from sim.vehicle.flight_modes import Px4Mode, mode_from_set_mode
 from sim.vehicle.model import LandedState
 from sim.vehicle.navigator import OrbitTarget
 from sim.vehicle.params import PARAM_SPECS, ParamError, decode_wire, encode_wire
+from sim.vehicle.telemetry import DEFAULT_INTERVALS_S, MSG_AUTOPILOT_VERSION, MSG_HOME_POSITION
 
 if TYPE_CHECKING:
     from sim.vehicle.mavlink_endpoint import MavMessage
@@ -119,9 +120,9 @@ def _after_ack(v: Vehicle, msg: MavMessage) -> None:
     if msg.command == CMD_REQUEST_MESSAGE:
         v.send_now(int(msg.param1))
     elif msg.command == CMD_REQUEST_AUTOPILOT_CAPABILITIES:
-        v.send_now(148)
+        v.send_now(MSG_AUTOPILOT_VERSION)
     elif msg.command == CMD_DO_SET_HOME:
-        v.send_now(242)
+        v.send_now(MSG_HOME_POSITION)
 
 
 def run_command(v: Vehicle, c: Command) -> int | None:
@@ -273,8 +274,6 @@ def _set_home(v: Vehicle, c: Command) -> int:
 
 
 def _set_interval(v: Vehicle, c: Command) -> int:
-    from sim.vehicle.vehicle import DEFAULT_INTERVALS_S
-
     msg_id = int(c.p1) if math.isfinite(c.p1) else -1
     if v.build(msg_id) is None:
         return UNSUPPORTED

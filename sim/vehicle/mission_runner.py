@@ -15,6 +15,7 @@ from sim.vehicle.flight_modes import Px4Mode
 from sim.vehicle.mission import MISSION_TYPE_MISSION, MissionItem, MissionProtocol
 from sim.vehicle.model import LandedState
 from sim.vehicle.navigator import PointTarget
+from sim.vehicle.telemetry import MSG_EXTENDED_SYS_STATE, MSG_MISSION_CURRENT
 
 if TYPE_CHECKING:
     from sim.vehicle.mavlink_endpoint import MavMessage
@@ -71,7 +72,7 @@ class MissionRunner:
             self.v.set_mode(Px4Mode.HOLD)
         elif self.v.state.mode is Px4Mode.MISSION:
             self.state = MissionState.ACTIVE
-        self.v.send_now(42)
+        self.v.send_now(MSG_MISSION_CURRENT)
 
     def set_current(self, seq: int) -> bool:
         """MISSION_SET_CURRENT: continue from ``seq``; False if out of range."""
@@ -83,7 +84,7 @@ class MissionRunner:
             self.state = (
                 MissionState.ACTIVE if self.v.state.mode is Px4Mode.MISSION else MissionState.NOT_STARTED
             )
-        self.v.send_now(42)
+        self.v.send_now(MSG_MISSION_CURRENT)
         return True
 
     def current_message(self) -> MavMessage | None:
@@ -99,7 +100,7 @@ class MissionRunner:
             self.current, self.reached = 0, []
         self.state = MissionState.ACTIVE
         self._reset_item()
-        self.v.send_now(42)
+        self.v.send_now(MSG_MISSION_CURRENT)
 
     def on_armed_in_mission(self) -> None:
         self._reset_item()
@@ -150,7 +151,7 @@ class MissionRunner:
                     return None
             elif it.command == NAV_RETURN_TO_LAUNCH:
                 self.state = MissionState.COMPLETE
-                self.v.send_now(42)
+                self.v.send_now(MSG_MISSION_CURRENT)
                 self.v.set_mode(Px4Mode.RETURN)
                 return None
             elif it.command == NAV_DELAY:
@@ -177,7 +178,7 @@ class MissionRunner:
         s.took_off = True
         self._taking_off = True
         s.landed_state = LandedState.TAKEOFF
-        self.v.send_now(245)
+        self.v.send_now(MSG_EXTENDED_SYS_STATE)
 
     def _fly_to_item(self, it: MissionItem, now_s: float) -> bool:
         s, nav, p = self.v.state, self.v.nav, self.v.params
@@ -215,13 +216,13 @@ class MissionRunner:
         if self.current >= len(self.items):
             self._finish()
         else:
-            self.v.send_now(42)
+            self.v.send_now(MSG_MISSION_CURRENT)
 
     def _finish(self) -> None:
         """All items done: PX4 reports COMPLETE and loiters (unless it landed)."""
         self.current = len(self.items) - 1
         self.state = MissionState.COMPLETE
-        self.v.send_now(42)
+        self.v.send_now(MSG_MISSION_CURRENT)
         if self.v.state.in_air and self.v.state.mode is Px4Mode.MISSION:
             self.v.set_mode(Px4Mode.HOLD, keep_target=True)
         elif not self.v.state.in_air:

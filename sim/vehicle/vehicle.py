@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from sim.clock import SimClock
 from sim.vehicle import battery, telemetry
 from sim.vehicle import kinematics as kin
+from sim.vehicle.commands import handle_message
 from sim.vehicle.failsafe import Action, FailsafeMonitor, Situation
 from sim.vehicle.flight_modes import Px4Mode
 from sim.vehicle.mavlink_endpoint import MavlinkEndpoint, MavMessage
@@ -22,35 +23,16 @@ from sim.vehicle.mission_runner import MissionRunner
 from sim.vehicle.model import Home, LandedState, LocalFrame, Motion, VehicleState
 from sim.vehicle.navigator import GROUND_CONTACT_M, Navigator, RtlPhase
 from sim.vehicle.params import ParamTable
+from sim.vehicle.telemetry import (
+    DEFAULT_INTERVALS_S,
+    MSG_EXTENDED_SYS_STATE,
+    MSG_HEARTBEAT,
+    MSG_HOME_POSITION,
+)
 from sim.weather import Weather
 
 log = logging.getLogger(__name__)
 
-MSG_HEARTBEAT = 0
-MSG_SYS_STATUS = 1
-MSG_GPS_RAW_INT = 24
-MSG_ATTITUDE = 30
-MSG_LOCAL_POSITION_NED = 32
-MSG_GLOBAL_POSITION_INT = 33
-MSG_MISSION_CURRENT = 42
-MSG_AUTOPILOT_VERSION = 148
-MSG_BATTERY_STATUS = 147
-MSG_HOME_POSITION = 242
-MSG_EXTENDED_SYS_STATE = 245
-
-#: Default stream intervals in sim seconds (PX4's normal-link rates, slightly reduced).
-DEFAULT_INTERVALS_S: dict[int, float] = {
-    MSG_HEARTBEAT: 1.0,
-    MSG_SYS_STATUS: 1.0,
-    MSG_BATTERY_STATUS: 1.0,
-    MSG_GLOBAL_POSITION_INT: 0.2,
-    MSG_LOCAL_POSITION_NED: 0.2,
-    MSG_ATTITUDE: 0.2,
-    MSG_GPS_RAW_INT: 1.0,
-    MSG_EXTENDED_SYS_STATE: 1.0,
-    MSG_HOME_POSITION: 5.0,
-    MSG_MISSION_CURRENT: 1.0,
-}
 #: Longest wall-clock gap allowed between heartbeats (MAVSDK times out after 3 s).
 MAX_HEARTBEAT_WALL_S = 1.0
 #: Longest physics step (sim seconds); larger ticks are split.
@@ -114,13 +96,9 @@ class Vehicle:
         self.gcs_last_s = 0.0
         self.gcs_last_wall = 0.0
         self.status_log: list[str] = []
-        self._handler: Callable[[Vehicle, MavMessage], None] | None = None
 
     # ---- lifecycle
     async def start(self) -> None:
-        from sim.vehicle.commands import handle_message
-
-        self._handler = handle_message
         await self.endpoint.open(
             self.config.bind_host, self.config.local_port, (self.config.gcs_host, self.config.gcs_port)
         )
@@ -221,27 +199,27 @@ class Vehicle:
     def build(self, msg_id: int) -> MavMessage | None:
         mav, v = self.endpoint.mav, self.view()
         match msg_id:
-            case 0:
+            case telemetry.MSG_HEARTBEAT:
                 return telemetry.heartbeat(mav, v)
-            case 1:
+            case telemetry.MSG_SYS_STATUS:
                 return telemetry.sys_status(mav, v)
-            case 24:
+            case telemetry.MSG_GPS_RAW_INT:
                 return telemetry.gps_raw_int(mav, v)
-            case 30:
+            case telemetry.MSG_ATTITUDE:
                 return telemetry.attitude(mav, v, self.wind_ne())
-            case 32:
+            case telemetry.MSG_LOCAL_POSITION_NED:
                 return telemetry.local_position_ned(mav, v)
-            case 33:
+            case telemetry.MSG_GLOBAL_POSITION_INT:
                 return telemetry.global_position_int(mav, v)
-            case 42:
+            case telemetry.MSG_MISSION_CURRENT:
                 return self.mission.current_message()
-            case 147:
+            case telemetry.MSG_BATTERY_STATUS:
                 return telemetry.battery_status(mav, v)
-            case 148:
+            case telemetry.MSG_AUTOPILOT_VERSION:
                 return telemetry.autopilot_version(mav, v)
-            case 242:
+            case telemetry.MSG_HOME_POSITION:
                 return telemetry.home_position(mav, v)
-            case 245:
+            case telemetry.MSG_EXTENDED_SYS_STATE:
                 return telemetry.extended_sys_state(mav, v)
         return None
 
@@ -365,5 +343,4 @@ class Vehicle:
         self.send_now(MSG_HEARTBEAT)
 
     def _on_message(self, msg: MavMessage) -> None:
-        if self._handler is not None:
-            self._handler(self, msg)
+        handle_message(self, msg)
