@@ -233,3 +233,26 @@ def test_takeoff_in_the_air_does_not_descend() -> None:
     advance(v, clock, 5.0)
     assert v.state.motion.up_m == pytest.approx(30.0, abs=0.5)
     assert v.state.landed_state is LandedState.IN_AIR
+
+
+def test_land_descends_where_it_is_and_disarms() -> None:
+    v, clock = airborne(params={"MIS_TAKEOFF_ALT": 20.0})
+    north = v.state.motion.north_m
+    assert command(v, 21) == ACCEPTED and v.state.mode is Px4Mode.LAND
+    advance(v, clock, 2.0)
+    assert v.state.landed_state is LandedState.LANDING
+    run_until(v, clock, lambda: not v.state.armed, 60)
+    assert v.state.motion.up_m == 0.0 and abs(v.state.motion.north_m - north) < 0.5
+
+
+def test_unsupported_modes_are_refused() -> None:
+    v, _ = airborne()
+    assert command(v, SET_MODE, 1, 1, 0) == 3  # MANUAL
+    assert command(v, SET_MODE, 1, 6, 0) == 3  # OFFBOARD
+    assert v.state.mode is Px4Mode.HOLD
+
+
+def test_killed_vehicle_falls() -> None:
+    v, clock = airborne(params={"MIS_TAKEOFF_ALT": 20.0})
+    command(v, ARM, 0.0, 21196.0)
+    run_until(v, clock, lambda: v.state.landed_state is LandedState.ON_GROUND, 5)
