@@ -253,27 +253,38 @@ def gcj02_to_wgs84_one_step(lon_deg: ArrayLike, lat_deg: ArrayLike) -> tuple[Any
     return _out(lon - dlon, lat - dlat, scalar)
 
 
-def _invert(forward: Any, lon: FloatArray, lat: FloatArray, what: str) -> tuple[FloatArray, FloatArray]:
-    """Fixed-point inverse of a small-offset map: w <- w - (forward(w) - target)."""
+def _invert(forward: Any, lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Fixed-point inverse of a small-offset map: w <- w - (forward(w) - target).
+
+    At the edge of China's box GCJ-02 jumps from an offset of hundreds of metres to none, so a
+    few targets there have no preimage and the iteration cannot settle: they get the iterate
+    whose image came nearest (never an exception)."""
     wx, wy = lon.copy(), lat.copy()
+    best_x, best_y, best_err = wx.copy(), wy.copy(), np.full(wx.shape, np.inf)
     for _ in range(_INVERSE_MAX_ITER):
         fx, fy = forward(wx, wy)
         ex, ey = fx - lon, fy - lat
-        wx -= ex
-        wy -= ey
         if (
             float(np.max(np.abs(ex), initial=0.0)) < INVERSE_TOL_DEG
             and float(np.max(np.abs(ey), initial=0.0)) < INVERSE_TOL_DEG
         ):
-            return wx, wy
-    raise CoordinateError(f"{what} inverse did not converge")  # pragma: no cover - never seen
+            return wx - ex, wy - ey
+        err = np.hypot(ex, ey)
+        better = err < best_err
+        best_x, best_y, best_err = (
+            np.where(better, wx, best_x),
+            np.where(better, wy, best_y),
+            np.minimum(err, best_err),
+        )
+        wx, wy = wx - ex, wy - ey
+    return best_x, best_y
 
 
 def gcj02_to_wgs84(lon_deg: ArrayLike, lat_deg: ArrayLike) -> tuple[Any, Any]:
     """GCJ-02 -> WGS84 by fixed-point iteration (converges to < 0.01 mm in a few steps)."""
     lon, lat, scalar = _as_arrays(lon_deg, lat_deg)
     check_lonlat(lon, lat)
-    return _out(*_invert(_gcj_forward, lon, lat, "GCJ-02"), scalar)
+    return _out(*_invert(_gcj_forward, lon, lat), scalar)
 
 
 def _bd_forward(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -293,7 +304,7 @@ def bd09_to_gcj02(lon_deg: ArrayLike, lat_deg: ArrayLike) -> tuple[Any, Any]:
     """BD-09 -> GCJ-02: the published closed form, refined by iteration to an exact inverse."""
     lon, lat, scalar = _as_arrays(lon_deg, lat_deg)
     check_lonlat(lon, lat)
-    return _out(*_invert(_bd_forward, lon, lat, "BD-09"), scalar)
+    return _out(*_invert(_bd_forward, lon, lat), scalar)
 
 
 def wgs84_to_bd09(lon_deg: ArrayLike, lat_deg: ArrayLike) -> tuple[Any, Any]:
@@ -366,9 +377,9 @@ def _to_wgs84(a: FloatArray, b: FloatArray, s: _System) -> tuple[FloatArray, Flo
     else:
         check_lonlat(a, b, "input")
     if s.name == "gcj02":
-        return _invert(_gcj_forward, a, b, "GCJ-02")
+        return _invert(_gcj_forward, a, b)
     if s.name == "bd09":
-        return _invert(_gcj_forward, *_invert(_bd_forward, a, b, "BD-09"), "GCJ-02")
+        return _invert(_gcj_forward, *_invert(_bd_forward, a, b))
     assert s.crs is not None
     if s.crs == WGS84:
         return a, b

@@ -302,3 +302,18 @@ def test_module_examples():
     import doctest
 
     assert doctest.testmod(crs).failed == 0
+
+
+def test_inverse_at_the_edge_of_chinas_box_never_raises():
+    """GCJ-02 jumps from an offset to none at the box edge; a few targets have no preimage."""
+    lon = np.concatenate(
+        [np.linspace(72.0, 72.02, 401), np.linspace(137.82, 137.84, 401), np.full(401, 110.0)]
+    )
+    lat = np.concatenate([np.full(802, 30.0), np.linspace(0.82, 0.84, 401)])
+    w_lon, w_lat = crs.gcj02_to_wgs84(lon, lat)
+    assert np.isfinite(w_lon).all() and np.isfinite(w_lat).all()
+    # where a preimage exists the answer is still exact
+    g_lon, g_lat = crs.wgs84_to_gcj02(w_lon, w_lat)
+    exact = np.hypot(g_lon - lon, g_lat - lat) < 1e-9
+    assert exact.mean() > 0.5
+    assert np.array_equal(w_lon[lon < 72.004], lon[lon < 72.004])  # outside: the identity
