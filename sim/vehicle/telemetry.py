@@ -43,6 +43,7 @@ MSG_AUTOPILOT_VERSION = 148
 MSG_BATTERY_STATUS = 147
 MSG_HOME_POSITION = 242
 MSG_EXTENDED_SYS_STATE = 245
+MSG_VFR_HUD = 74
 
 #: Default stream intervals in sim seconds (PX4's normal-link rates, slightly reduced).
 DEFAULT_INTERVALS_S: dict[int, float] = {
@@ -55,6 +56,7 @@ DEFAULT_INTERVALS_S: dict[int, float] = {
     MSG_GPS_RAW_INT: 1.0,
     MSG_EXTENDED_SYS_STATE: 1.0,
     MSG_HOME_POSITION: 5.0,
+    MSG_VFR_HUD: 0.5,
     MSG_MISSION_CURRENT: 1.0,
 }
 
@@ -176,6 +178,18 @@ def attitude(
     roll = math.radians(max(-30.0, min(30.0, 1.6 * right))) if v.state.in_air else 0.0
     yaw_wrapped = math.atan2(math.sin(yaw), math.cos(yaw))
     return mav.attitude_encode(v.boot_ms, roll, pitch, yaw_wrapped, 0.0, 0.0, 0.0)
+
+
+def vfr_hud(
+    mav: mavlink2.MAVLink, v: TelemetryView, wind_ne: tuple[float, float]
+) -> mavlink2.MAVLink_message:
+    """Air and ground speed, heading, throttle (%), AMSL altitude, climb rate (what QGC's HUD shows)."""
+    m, s = v.state.motion, v.state
+    air = math.hypot(m.v_north_mps - wind_ne[0], m.v_east_mps - wind_ne[1]) if s.in_air else 0.0
+    throttle = 0 if not s.armed else (15 if not s.in_air else 50)
+    return mav.vfr_hud_encode(
+        air, m.ground_speed_mps, round(m.heading_deg) % 360, throttle, v.alt_amsl_mm() / 1000, m.v_up_mps
+    )
 
 
 def extended_sys_state(mav: mavlink2.MAVLink, v: TelemetryView) -> mavlink2.MAVLink_message:

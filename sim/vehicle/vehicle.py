@@ -219,6 +219,8 @@ class Vehicle:
                 return telemetry.autopilot_version(mav, v)
             case telemetry.MSG_HOME_POSITION:
                 return telemetry.home_position(mav, v)
+            case telemetry.MSG_VFR_HUD:
+                return telemetry.vfr_hud(mav, v, self.wind_ne())
             case telemetry.MSG_EXTENDED_SYS_STATE:
                 return telemetry.extended_sys_state(mav, v)
         return None

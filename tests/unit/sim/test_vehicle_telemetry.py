@@ -77,3 +77,15 @@ def test_battery_status_reports_cells_and_percent() -> None:
     cells = [c for c in bs.voltages if c != 65535]
     assert len(cells) == 4 and bs.battery_remaining == 50
     assert 3500 < cells[0] < 4200
+
+
+def test_vfr_hud_shows_air_and_ground_speed() -> None:
+    from sim.weather import SteadyWind, Weather
+    from tests.unit.sim.vehicle_helpers import command
+
+    v, clock = airborne(Weather(SteadyWind(3.0, 0.0)), params={"MPC_XY_CRUISE": 10.0})
+    command(v, 192, lat=HOME_LAT - 0.01, lon=HOME_LON, alt=HOME_ALT + 2.5, is_int=True, frame=5)  # south
+    advance(v, clock, 30.0)
+    hud = wire(v, telemetry.MSG_VFR_HUD)
+    assert hud.airspeed == pytest.approx(10.0, abs=0.1) and hud.groundspeed == pytest.approx(13.0, abs=0.1)
+    assert hud.heading == 180
