@@ -8,7 +8,16 @@ from pymavlink.dialects.v20 import common as mavlink2
 from sim.vehicle import telemetry
 from sim.vehicle.flight_modes import Px4Mode
 from sim.vehicle.vehicle import Vehicle
-from tests.unit.sim.vehicle_helpers import HOME_ALT, HOME_LAT, HOME_LON, advance, airborne, make_vehicle
+from sim.weather import SteadyWind, Weather
+from tests.unit.sim.vehicle_helpers import (
+    HOME_ALT,
+    HOME_LAT,
+    HOME_LON,
+    advance,
+    airborne,
+    command,
+    make_vehicle,
+)
 
 PREARM, GPS, GYRO_ACCEL_MAG = 0x10000000, 32, 1 | 2 | 4
 
@@ -80,9 +89,6 @@ def test_battery_status_reports_cells_and_percent() -> None:
 
 
 def test_vfr_hud_shows_air_and_ground_speed() -> None:
-    from sim.weather import SteadyWind, Weather
-    from tests.unit.sim.vehicle_helpers import command
-
     v, clock = airborne(Weather(SteadyWind(3.0, 0.0)), params={"MPC_XY_CRUISE": 10.0})
     command(v, 192, lat=HOME_LAT - 0.01, lon=HOME_LON, alt=HOME_ALT + 2.5, is_int=True, frame=5)  # south
     advance(v, clock, 30.0)
