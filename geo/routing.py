@@ -438,7 +438,10 @@ class KeepOutRouter:
         self, origin_xy: ArrayLike, radius_m: float, quad_segs: int = 64
     ) -> Polygon | MultiPolygon:
         """The part of the disc of ``radius_m`` around the origin that a straight leg from the
-        origin reaches: the disc minus the obstacles minus the shadow of every obstacle edge."""
+        origin reaches: the disc minus the obstacles (zones grown by the clearance; for an origin
+        in a clearance band, that obstacle's bare zones) minus the shadow of every obstacle edge.
+        Inside it :meth:`costs_from` is the straight leg. Raises :class:`GeoInputError` for an
+        origin inside a zone."""
         o_in = _points(origin_xy, "origin")
         disc = Point(o_in[0]).buffer(max(float(radius_m), 0.0), quad_segs=quad_segs)
         if not self.zones_m or radius_m <= 0:

@@ -289,3 +289,23 @@ def test_module_examples():
     import geo.routing
 
     assert doctest.testmod(geo.routing).failed == 0
+
+
+@pytest.mark.parametrize("origin", [(500.0, -300.0), (500.0, 215.0), (1010.0, 100.0)])
+def test_visible_region_agrees_with_costs_from(origin):
+    """Inside the region the straight leg is the route; outside it (within the radius and outside
+    the obstacles, which the region leaves out) it is not. The last two origins lie in the
+    clearance band, where the bare zone is the obstacle."""
+    r = KeepOutRouter([box(0, 0, 1000, 200), box(1300, -200, 1500, 600)], 30.0)
+    region = r.visible_region(origin, 1500.0)
+    rng = np.random.default_rng(11)
+    pts = np.asarray(origin) + rng.uniform(-1500, 1500, (3000, 2))
+    straight = np.hypot(*(pts - origin).T)
+    keep = (straight < 1495) & ~shapely.contains_xy(shapely.union_all(r.obstacles_m), pts[:, 0], pts[:, 1])
+    keep &= shapely.distance(region.boundary, shapely.points(pts)) > 0.05
+    pts, straight = pts[keep], straight[keep]
+    costs = r.costs_from(origin, pts)
+    seen = shapely.contains_xy(region, pts[:, 0], pts[:, 1])
+    assert seen.sum() > 500 and (~seen).sum() > 50
+    assert np.allclose(costs[seen], straight[seen], rtol=1e-12)
+    assert (costs[~seen] > straight[~seen] + 1e-6).all()
