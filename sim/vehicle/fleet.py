@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -18,6 +19,8 @@ from sim.clock import SimClock
 from sim.vehicle.model import LocalFrame
 from sim.vehicle.vehicle import Vehicle, VehicleConfig
 from sim.weather import Weather
+
+log = logging.getLogger(__name__)
 
 #: Wall-clock period of the shared physics/stream loop.
 TICK_WALL_S = 0.02
@@ -123,7 +126,10 @@ class SimFleet:
         next_t = loop.time()
         while True:
             for v in self.vehicles:
-                v.tick()
+                try:
+                    v.tick()
+                except Exception:  # one vehicle's bug must not stop the others
+                    log.exception("vehicle %d (port %d): tick failed", v.config.sysid, v.config.gcs_port)
             self.ticks += 1
             next_t += self.tick_wall_s
             delay = next_t - loop.time()
