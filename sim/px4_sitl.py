@@ -24,6 +24,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,6 +167,13 @@ class Px4Sitl:
         self.stop()
 
     def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:  # Ctrl-C while starting: the children are in their own sessions, stop them
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         for inst in self.instances:
             if self._fresh and inst.workdir.exists():
                 shutil.rmtree(inst.workdir)  # old parameters (eeprom/) would override the home and airframe
@@ -213,3 +221,64 @@ class Px4Sitl:
     @property
     def running(self) -> list[bool]:
         return [p.poll() is None for p in self._procs]
+
+
+def spaced_homes(count: int, home: Px4Home, spacing_m: float = 5.0) -> list[Px4Home]:
+    """``count`` homes in a row going north from ``home``, ``spacing_m`` apart (as the sim fleet)."""
+    if count < 1:
+        raise ValueError(f"count must be >= 1, got {count}")
+    step_deg = math.degrees(spacing_m / 6_371_008.8)
+    return [Px4Home(home.lat_deg + i * step_deg, home.lon_deg, home.alt_m) for i in range(count)]
+
+
+def parse_home(text: str) -> Px4Home:
+    """``LON,LAT[,ALT_M]`` (the CLI's order, as GeoJSON) -> :class:`Px4Home`."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (2, 3):
+        raise ValueError(f"home must be LON,LAT[,ALT_M], got {text!r}")
+    try:
+        lon, lat, *alt = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"home must be numbers LON,LAT[,ALT_M], got {text!r}") from None
+    return Px4Home(lat, lon, alt[0] if alt else 0.0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m sim.px4_sitl --count 3 --home 113.73,34.76,95``: run PX4 SITL instances until Ctrl-C."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description="Run N PX4 SITL (SIH) instances; prints their MAVLink URLs.")
+    parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--home", type=parse_home, required=True, help="LON,LAT[,ALT_M] of instance 0")
+    parser.add_argument("--spacing-m", type=float, default=5.0)
+    parser.add_argument("--speed", type=float, default=1.0, help="PX4_SIM_SPEED_FACTOR")
+    parser.add_argument("--home-format", choices=("deg", "deg_e7"), default=None)
+    parser.add_argument("--root", type=Path, default=None, help="working directories (default: a temp dir)")
+    args = parser.parse_args(argv)
+    try:
+        px4 = px4_binary_from_env()
+        if px4 is None:
+            raise Px4SitlError("set SKYLOOP_PX4_BIN to the px4 binary (build/px4_sitl_default/bin/px4)")
+        fmt = args.home_format or os.environ.get("SKYLOOP_PX4_HOME_FORMAT", "deg")
+        if fmt not in ("deg", "deg_e7"):
+            raise ValueError(f"SKYLOOP_PX4_HOME_FORMAT must be deg or deg_e7, got {fmt!r}")
+        home_format: HomeFormat = "deg_e7" if fmt == "deg_e7" else "deg"
+        root = args.root or Path(tempfile.mkdtemp(prefix="skyloop-px4-"))
+        homes = spaced_homes(args.count, args.home, args.spacing_m)
+        plans = plan_instances(px4, homes, root, speed_factor=args.speed, home_format=home_format)
+        with Px4Sitl(plans):
+            stop = {signal.SIGINT, signal.SIGTERM}
+            signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # after the children started: not inherited
+            for plan in plans:
+                print(f"instance {plan.index}: sysid {plan.system_id} {plan.mavlink_url} ({plan.workdir})")
+            sys.stdout.flush()
+            signal.sigwait(stop)
+    except (Px4SitlError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

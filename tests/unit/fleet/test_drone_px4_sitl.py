@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +117,46 @@ def test_an_instance_that_dies_at_once_is_reported(tmp_path: Path) -> None:
     exe.chmod(0o755)
     with pytest.raises(Px4SitlError, match=r"exited at once.*no etc dir"):
         Px4Sitl(plan_instances(exe, HOMES[:1], tmp_path / "run")).start()
+
+
+def test_cli_homes_and_missing_binary(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.px4_sitl import main, parse_home, spaced_homes
+
+    home = parse_home("113.73, 34.76, 95")
+    assert (home.lon_deg, home.lat_deg, home.alt_m) == (113.73, 34.76, 95.0)
+    assert parse_home("113.73,34.76").alt_m == 0.0
+    with pytest.raises(ValueError, match="LON,LAT"):
+        parse_home("113.73")
+    homes = spaced_homes(3, home, spacing_m=10.0)
+    assert homes[0] == home and homes[2].lat_deg > homes[1].lat_deg > home.lat_deg
+    assert 19.9 < (homes[2].lat_deg - home.lat_deg) * 111_195 < 20.1
+    monkeypatch.delenv("SKYLOOP_PX4_BIN", raising=False)
+    assert main(["--home", "113.73,34.76"]) == 2
+    assert "SKYLOOP_PX4_BIN" in capsys.readouterr().err
+
+
+def test_standalone_run_prints_urls_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    exe = _fake_px4(tmp_path)
+    env = dict(os.environ, SKYLOOP_PX4_BIN=str(exe))
+    root = tmp_path / "run"
+    argv = [
+        sys.executable,
+        "-m",
+        "sim.px4_sitl",
+        "--count",
+        "2",
+        "--home",
+        "113.73,34.76,95",
+        "--root",
+        str(root),
+    ]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[3])
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline() for _ in range(2)]
+    assert "udpin://127.0.0.1:14540" in lines[0] and "sysid 2 udpin://127.0.0.1:14541" in lines[1]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    for i in (0, 1):
+        assert (root / f"instance_{i}" / "stopped.txt").read_text().strip() == "stopped"
