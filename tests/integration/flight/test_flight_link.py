@@ -21,6 +21,7 @@ from fleet.drone_model import (
     Waypoint,
 )
 from fleet.errors import CommandDenied, CommandTimeout, DroneOffline, InvalidCommand, ParamError, UnknownDrone
+from fleet.flight_fanout import command_all
 from fleet.flight_settings import AllowedArea, FlightSettings
 from fleet.flight_waits import distance_m, horizontal_distance_m, wait_until
 from sim.px4_sitl import MAX_INSTANCES
@@ -347,3 +348,6 @@ async def test_bad_input_is_refused_before_anything_is_sent(backend: str) -> Non
             await ghost.arm()
         with pytest.raises(DroneOffline):
             await ghost.connect(timeout_s=0.3)
+        # A fleet-wide command gives one outcome per drone: the ghost's failure hides nothing.
+        outcomes = await command_all([link, ghost], lambda each: each.hold())
+        assert outcomes[link.drone_id] is None and isinstance(outcomes["ghost"], DroneOffline)
