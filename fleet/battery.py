@@ -43,9 +43,11 @@ def sortie_energy_pct(
     return energy_required_pct(dx_m, dy_m, reach, energy, wind, on_scene_s)
 
 
+@lru_cache(maxsize=1024)
 def reference_energy_pct(reach: ReachParams, energy: EnergyParams) -> float:
     """Battery for the dock's reference sortie: the edge of its still-air 5-minute disc, the policy
-    minimum on scene, and back. A dock below this is not *ready* even before a mission is named."""
+    minimum on scene, and back. A dock below this is not *ready* even before a mission is named.
+    Cached: it depends on the dock type only, and every OSD re-evaluates it."""
     return energy_required_pct(reach_radius_m(reach), 0.0, reach, energy)
 
 
