@@ -265,6 +265,8 @@ def test_bad_clearance_is_refused(clearance):
 def test_invalid_zone_is_refused():
     with pytest.raises(GeoInputError, match="invalid polygon"):
         KeepOutRouter([Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])])
+    with pytest.raises(GeoInputError, match="expected a polygon, got a Point"):
+        KeepOutRouter([Point(0, 0)])
 
 
 def test_routes_inside_a_hole_bend_at_its_inner_corner():
