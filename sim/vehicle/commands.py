@@ -135,7 +135,7 @@ def run_command(v: Vehicle, c: Command) -> int | None:
             if not s.armed:
                 v.say("Takeoff denied: disarmed", 4)
                 return DENIED
-            v.start_takeoff()
+            v.start_takeoff(_target_up_m(v, c) if math.isfinite(c.alt_m) else None)
             return ACCEPTED
         case 21:  # NAV_LAND
             if not s.armed or not s.in_air:

@@ -84,10 +84,11 @@ class Navigator:
     def set_reposition(self, north_m: float, east_m: float, up_m: float, speed_mps: float | None) -> None:
         self.hold = PointTarget(north_m, east_m, up_m, speed_mps)
 
-    def start_takeoff(self, s: VehicleState) -> None:
-        """Climb to MIS_TAKEOFF_ALT above home where the vehicle is; one already higher stays there."""
+    def start_takeoff(self, s: VehicleState, up_m: float | None = None) -> None:
+        """Climb to ``up_m`` (default MIS_TAKEOFF_ALT above home) where the vehicle is; one already
+        higher stays there."""
         m = s.motion
-        up = s.home.up_m + self.params["MIS_TAKEOFF_ALT"]
+        up = s.home.up_m + self.params["MIS_TAKEOFF_ALT"] if up_m is None else max(up_m, s.home.up_m + 1.0)
         if s.in_air:
             up = max(up, m.up_m)
         self.hold = PointTarget(m.north_m, m.east_m, up)

@@ -178,9 +178,10 @@ class Vehicle:
         self.say(reason)
         self.send_now(MSG_HEARTBEAT)
 
-    def start_takeoff(self) -> None:
+    def start_takeoff(self, up_m: float | None = None) -> None:
+        """Take off to ``up_m`` in the local frame (None: MIS_TAKEOFF_ALT above home)."""
         s = self.state
-        self.nav.start_takeoff(s)
+        self.nav.start_takeoff(s, up_m)
         s.mode, s.took_off = Px4Mode.TAKEOFF, True
         if s.landed_state is LandedState.ON_GROUND:
             s.landed_state = LandedState.TAKEOFF

@@ -256,3 +256,10 @@ def test_killed_vehicle_falls() -> None:
     v, clock = airborne(params={"MIS_TAKEOFF_ALT": 20.0})
     command(v, ARM, 0.0, 21196.0)
     run_until(v, clock, lambda: v.state.landed_state is LandedState.ON_GROUND, 5)
+
+
+def test_takeoff_altitude_param7_is_amsl_when_given() -> None:
+    v, clock = healthy_armed()
+    assert command(v, TAKEOFF, alt=HOME_ALT + 18.0) == ACCEPTED
+    run_until(v, clock, lambda: v.state.mode is Px4Mode.HOLD, 60)
+    assert v.state.motion.up_m == pytest.approx(18.0, abs=0.3)
