@@ -97,14 +97,14 @@ class MavsdkDroneLink:
     # -- DroneLink: commands --------------------------------------------------------------------------
 
     async def arm(self) -> None:
-        await self._call("arm", "action", self._plugin(self._action).arm)
+        await self._call("arm", "action", self._plugin(self._action, "arm").arm)
 
     async def disarm(self) -> None:
-        await self._call("disarm", "action", self._plugin(self._action).disarm)
+        await self._call("disarm", "action", self._plugin(self._action, "disarm").disarm)
 
     async def takeoff(self, height: Height) -> None:
         rel_alt_m = check_height(self.drone_id, "takeoff", height, self._home_amsl_m(), self._settings)
-        action = self._plugin(self._action)
+        action = self._plugin(self._action, "takeoff")
         await self._call("takeoff", "action", lambda: action.set_takeoff_altitude(rel_alt_m))
         await self._call("takeoff", "action", action.takeoff)
 
@@ -118,7 +118,7 @@ class MavsdkDroneLink:
         check_height(self.drone_id, "goto", height, home, self._settings)
         amsl_m = self._amsl("goto", height, home)
         yaw = math.nan if yaw_deg is None else yaw_deg
-        action = self._plugin(self._action)
+        action = self._plugin(self._action, "goto")
         await self._call("goto", "action", lambda: action.goto_location(lat_deg, lon_deg, amsl_m, yaw))
 
     async def orbit(
@@ -129,7 +129,7 @@ class MavsdkDroneLink:
         home = self._home_amsl_m()
         check_height(self.drone_id, "orbit", height, home, self._settings)
         amsl_m = self._amsl("orbit", height, home)
-        action = self._plugin(self._action)
+        action = self._plugin(self._action, "orbit")
         yaw = OrbitYawBehavior.HOLD_FRONT_TO_CIRCLE_CENTER
         await self._call(
             "orbit",
@@ -138,17 +138,19 @@ class MavsdkDroneLink:
         )
 
     async def hold(self) -> None:
-        await self._call("hold", "action", self._plugin(self._action).hold)
+        await self._call("hold", "action", self._plugin(self._action, "hold").hold)
 
     async def return_to_launch(self) -> None:
-        await self._call("return_to_launch", "action", self._plugin(self._action).return_to_launch)
+        await self._call(
+            "return_to_launch", "action", self._plugin(self._action, "return_to_launch").return_to_launch
+        )
 
     async def land(self) -> None:
-        await self._call("land", "action", self._plugin(self._action).land)
+        await self._call("land", "action", self._plugin(self._action, "land").land)
 
     async def get_param(self, name: str) -> float | int:
         check_param_name(self.drone_id, "get_param", name)
-        param = self._plugin(self._param)
+        param = self._plugin(self._param, "get_param")
         timeout = self._settings.param_timeout_s
         try:
             value: float = await self._call(
@@ -165,7 +167,7 @@ class MavsdkDroneLink:
         check_param_name(self.drone_id, "set_param", name)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise InvalidCommand(self.drone_id, "set_param", f"{name}: not a finite number: {value!r}")
-        param = self._plugin(self._param)
+        param = self._plugin(self._param, "set_param")
         timeout = self._settings.param_timeout_s
         as_int = isinstance(value, int)
         for attempt in (as_int, not as_int):
@@ -202,7 +204,7 @@ class MavsdkDroneLink:
             )
             for wp, rel_alt_m in zip(plan.waypoints, heights, strict=True)
         ]
-        mission = self._plugin(self._mission)
+        mission = self._plugin(self._mission, "upload_mission")
         timeout = self._settings.mission_timeout_s
         await self._call(
             "upload_mission",
@@ -215,11 +217,11 @@ class MavsdkDroneLink:
         )
 
     async def start_mission(self) -> None:
-        mission = self._plugin(self._mission)
+        mission = self._plugin(self._mission, "start_mission")
         await self._call("start_mission", "mission", mission.start_mission, self._settings.mission_timeout_s)
 
     async def clear_mission(self) -> None:
-        mission = self._plugin(self._mission)
+        mission = self._plugin(self._mission, "clear_mission")
         await self._call("clear_mission", "mission", mission.clear_mission, self._settings.mission_timeout_s)
 
     # -- plumbing -------------------------------------------------------------------------------------
@@ -236,9 +238,10 @@ class MavsdkDroneLink:
             )
         return height.amsl_alt_m(home_amsl_m)
 
-    def _plugin(self, plugin: T | None) -> T:
-        if plugin is None:
-            raise DroneOffline(self.drone_id, "command", "never connected (no heartbeat yet)")
+    def _plugin(self, plugin: T | None, command: str) -> T:
+        self._require_online(command)
+        if plugin is None:  # pragma: no cover - ONLINE implies attached
+            raise DroneOffline(self.drone_id, command, "not attached to a MAVSDK system")
         return plugin
 
     def _require_online(self, command: str) -> None:
