@@ -51,6 +51,7 @@ class MavsdkFleet:
         self._scan_wanted = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._new_system_handle: Any = None
+        self._closed = False
 
     async def __aenter__(self) -> MavsdkFleet:
         await self.start()
@@ -60,6 +61,8 @@ class MavsdkFleet:
         await self.close()
 
     async def start(self) -> None:
+        if self._closed:
+            raise RuntimeError("this fleet link is closed; create a new MavsdkFleet")
         if self._mavsdk is not None:
             return
         loop = asyncio.get_running_loop()
@@ -125,6 +128,9 @@ class MavsdkFleet:
         await self._release(link)
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -132,10 +138,12 @@ class MavsdkFleet:
         for link in list(self._links.values()):
             await self._release(link)
         self._links.clear()
+        # Let blocking calls still in flight end (MAVSDK's own timeouts bound them) before the
+        # Mavsdk object they use is destroyed; queued ones are dropped.
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
         if self._mavsdk is not None:
             mav, self._mavsdk = self._mavsdk, None
-            await asyncio.get_running_loop().run_in_executor(self._pool, mav.destroy)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+            await asyncio.to_thread(mav.destroy)
 
     async def _release(self, link: MavsdkDroneLink) -> None:
         loop = asyncio.get_running_loop()

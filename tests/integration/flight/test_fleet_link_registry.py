@@ -48,3 +48,6 @@ async def test_registrations_are_checked_and_removal_frees_the_port() -> None:
         again = await fleet.add_drone(DroneSpec("a2", f"udpin://127.0.0.1:{port}", 1))  # port is free again
         with pytest.raises(DroneOffline, match="no heartbeat"):
             await again.connect(timeout_s=0.2)
+    await fleet.close()  # closing twice is harmless; a closed fleet link cannot be reused
+    with pytest.raises(RuntimeError, match="closed"):
+        await fleet.add_drone(DroneSpec("d", f"udpin://127.0.0.1:{port}", 4))
