@@ -3,13 +3,21 @@ drone's :class:`fleet.ports.DroneLink`. Messages from devices not in the registr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol
 
 from docks.ports import DockLink
 from docks.protocol import Channel, DeviceStatus, DockOsd, Hms, Message
-from fleet.drone_model import DroneTelemetry, LinkEvent
+from fleet.drone_model import DroneTelemetry, DroneUpdate, LinkEvent
 from fleet.manager import FleetManager
-from fleet.ports import DroneLink
+
+
+class DroneTelemetrySource(Protocol):
+    """The part of :class:`fleet.ports.DroneLink` the fleet manager reads."""
+
+    def telemetry(self) -> DroneTelemetry: ...
+
+    def subscribe(self) -> AsyncIterator[DroneUpdate]: ...
 
 
 def dock_listener(manager: FleetManager) -> Callable[[Message], None]:
@@ -32,7 +40,7 @@ def attach_dock_link(manager: FleetManager, link: DockLink) -> Callable[[], None
     return link.add_listener(dock_listener(manager))
 
 
-async def follow_drone(manager: FleetManager, link: DroneLink) -> None:
+async def follow_drone(manager: FleetManager, link: DroneTelemetrySource) -> None:
     """Feed one drone's telemetry and link events into ``manager`` until cancelled (run it in the
     application's TaskGroup, one per drone)."""
     manager.ingest_drone(link.telemetry())

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,7 @@ from docks.mqtt_link import MqttDockLink
 from docks.settings import MqttSettings
 from fleet.feeds import attach_dock_link
 from fleet.fleet_settings import FleetSettings
+from fleet.json_state_store import JsonFleetStateStore
 from fleet.manager import FleetManager
 from fleet.model import Availability, FleetEventKind, ReasonCode
 from fleet.registry import DockRecord, DockTypeSpec, FleetRegistry
@@ -70,6 +72,7 @@ class Rig:
     manager: FleetManager
     docks: dict[str, SimDock]
     ids: list[str]
+    link: MqttDockLink
 
 
 def mqtt_settings() -> MqttSettings:
@@ -116,7 +119,7 @@ async def rig(broker_url: BrokerUrl) -> AsyncIterator[Rig]:
             )
         task = asyncio.create_task(manager.run())
         try:
-            yield Rig(clock, manager, docks, ids)
+            yield Rig(clock, manager, docks, ids, link)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -199,3 +202,30 @@ async def test_charging_time_prediction_matches_the_sim_dock(rig: Rig) -> None:
     assert abs(ready.evaluated_at_s - predicted_at_s) <= tolerance_s
     assert ready.battery_pct is not None and ready.needed_pct is not None
     assert ready.battery_pct >= ready.needed_pct
+
+
+async def test_a_restarted_manager_remembers_the_fleet_and_waits_for_live_data(
+    rig: Rig, tmp_path: Path
+) -> None:
+    store = JsonFleetStateStore(tmp_path / "fleet.json")
+    busy, idle = rig.ids[0], rig.ids[1]
+    await until(rig, idle, lambda a: a.available)
+    rig.manager.assign(busy, "M-7")
+    rig.manager.store = store
+    await rig.manager.save()
+
+    restarted = FleetManager(rig.manager.registry, rig.manager.settings, clock=rig.clock, store=store)
+    assert await restarted.restore()
+    assert restarted.availability(idle).codes == (ReasonCode.STALE,)
+    assert restarted.assignment(busy) == "M-7"
+    sub = restarted.subscribe()
+    detach = attach_dock_link(restarted, rig.link)
+    try:
+        async with asyncio.timeout(WAIT_S):
+            async for event in sub:
+                if event.dock_id == idle and event.availability is not None and event.availability.available:
+                    break
+        assert restarted.availability(busy).summary == "busy: on mission M-7"
+    finally:
+        detach()
+        sub.close()

@@ -4,14 +4,17 @@ change events, candidates for the planner, persistence across a restart."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from docks.model import ChargeState, CoverState, DockFault, DockMode, Rainfall
+from docks.model import ChargeState, CoverState, DockFault, DockMode, HmsLevel, Rainfall
+from docks.protocol import Channel, DeviceStatus, Hms, HmsAlert, Message, build, decode
 from docks.protocol.dock import DockOsd
 from fleet.drone_model import Battery, DroneTelemetry, LandedState, LinkEvent, LinkState, Position
+from fleet.feeds import dock_listener, follow_drone
 from fleet.fleet_settings import FleetSettings
 from fleet.json_state_store import JsonFleetStateStore
 from fleet.manager import FleetManager
@@ -346,3 +349,60 @@ async def test_run_detects_stale_docks_and_saves_on_the_way(tmp_path: Path) -> N
     assert 10.0 < clock.now_s() - 100.0 <= 12.0
     saved = await JsonFleetStateStore(path).load()
     assert saved is not None and "D01" in saved.docks
+
+
+# --- feeds -----------------------------------------------------------------------------------------
+
+
+def wire(channel: Channel, sn: str, method: str, data: Any) -> Message:
+    """A message as the DockLink hands it over: built to bytes and decoded back."""
+    out = build(channel, sn, method, data)
+    return decode(out.topic, out.payload)
+
+
+def test_dock_listener_feeds_osd_status_and_health_alerts() -> None:
+    fm = manager(FakeClock())
+    listen = dock_listener(fm)
+    listen(wire(Channel.OSD, "D01", "dock_osd", osd(drone_battery_pct=91.0)))
+    state = fm.dock_state("D01")
+    assert state is not None and state.battery_pct == 91.0 and fm.availability("D01").available
+    listen(wire(Channel.STATUS, "D01", "update_status", DeviceStatus(online=False)))
+    assert fm.availability("D01").codes == (ReasonCode.OFFLINE,)
+    alert = HmsAlert(code="dock_cover_stuck", level=HmsLevel.WARNING, module="cover", message="stuck")
+    listen(wire(Channel.EVENTS, "D01", "hms", Hms(alerts=(alert,))))
+    assert fm.health_alerts("D01") == (alert,)
+    listen(wire(Channel.OSD, "PAYLOAD7", "dock_osd", osd()))  # not a registered dock: ignored
+    assert fm.osd_ingested == 1
+
+
+class FakeDroneSource:
+    """A telemetry source honouring :class:`fleet.feeds.DroneTelemetrySource`: replays updates."""
+
+    def __init__(self, first: DroneTelemetry, updates: list[DroneTelemetry | LinkEvent]) -> None:
+        self._first = first
+        self._updates = updates
+
+    def telemetry(self) -> DroneTelemetry:
+        return self._first
+
+    async def subscribe(self) -> AsyncIterator[DroneTelemetry | LinkEvent]:
+        for update in self._updates:
+            yield update
+
+
+async def test_follow_drone_feeds_snapshots_and_link_events() -> None:
+    clock = FakeClock()
+    fm = manager(clock)
+    fm.ingest_osd("D01", osd())
+    d1 = fm.registry.dock("D01")
+    on_ground = telemetry("U01", d1.x_m, d1.y_m, landed_state=LandedState.ON_GROUND, in_air=False)
+    flying = telemetry("U01", d1.x_m + 200.0, d1.y_m)
+    lost = LinkEvent("U01", LinkState.OFFLINE, LinkState.ONLINE, "no heartbeat", clock.now_s())
+    seen: list[bool] = []
+    fm.add_listener(lambda e: seen.append(fm.availability("D01").available))
+    await follow_drone(fm, FakeDroneSource(on_ground, [flying, lost]))
+    drone = fm.drone_state("U01")
+    assert drone is not None and drone.in_air and not drone.link_ok
+    assert fm.telemetry_ingested == 2
+    # Flying made the dock busy; losing the link leaves only the (fresh) OSD: available again.
+    assert False in seen and fm.availability("D01").available
