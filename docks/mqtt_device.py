@@ -7,7 +7,6 @@ state and events, and re-sends events that asked for a reply until the cloud ack
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -16,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from docks.broker_url import BrokerUrl
-from docks.mqtt_session import ConnectHook, MqttSession, NotConnectedError
+from docks.mqtt_session import ConnectHook, MqttSession, NotConnectedError, cancel_tasks
 from docks.protocol import Channel, DeviceStatus, Message, Outgoing, ProtocolError, build, decode, reply
 from docks.protocol.topics import QOS, device_subscriptions
 from docks.result_codes import ResultCode
@@ -76,11 +75,7 @@ class MqttDeviceClient:
 
     async def close(self) -> None:
         """Graceful stop: publish ``offline`` (retained), cancel running jobs, disconnect."""
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_tasks(list(self._tasks))
         await self._session.close(before_disconnect=self._status(online=False))
 
     @property

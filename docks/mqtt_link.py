@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -40,7 +40,10 @@ class MqttDockLink:
         *,
         client_id: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        devices: Sequence[str] | None = None,
     ) -> None:
+        """``devices`` limits the subscriptions to those serials (default: every device, ``+``);
+        ``clock`` (monotonic seconds) times OSD staleness."""
         self.settings = settings or MqttSettings()
         self._clock = clock
         self._pending: dict[str, asyncio.Future[Message]] = {}
@@ -50,7 +53,8 @@ class MqttDockLink:
         self.rejected: Counter[str] = Counter()
         self.received = 0
         self._ack_tasks: set[asyncio.Task[None]] = set()
-        subs = [(t, QOS[Channel.OSD] if t.endswith("/osd") else 1) for t in cloud_subscriptions()]
+        topics = [t for sn in (devices or ["+"]) for t in cloud_subscriptions(sn)]
+        subs = [(t, QOS[Channel.OSD] if t.endswith("/osd") else 1) for t in topics]
         self._session = MqttSession(
             url,
             client_id=client_id or self.settings.client_id,

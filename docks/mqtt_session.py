@@ -15,7 +15,7 @@ import logging
 import random
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import aiomqtt
@@ -37,6 +37,20 @@ def backoff_s(attempt: int, min_s: float, max_s: float) -> float:
     """Full-jitter exponential backoff: uniform in [min, min(max, min·2^attempt)]."""
     ceiling = min(max_s, min_s * (2 ** min(attempt, 30)))
     return random.uniform(min_s, max(ceiling, min_s))
+
+
+async def cancel_tasks(tasks: Iterable[asyncio.Task[Any]], timeout_s: float = 2.0) -> bool:
+    """Cancel tasks and wait until they end; cancel again if one swallowed it (``asyncio.wait_for`` in
+    Python 3.11 can lose a cancellation that races with its result). True when all ended."""
+    pending = [t for t in tasks if not t.done()]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while pending and loop.time() < deadline:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.1)
+        pending = [t for t in pending if not t.done()]
+    return not pending
 
 
 class MqttSession:
@@ -68,6 +82,7 @@ class MqttSession:
         self._connected = asyncio.Event()
         self._paused = asyncio.Event()
         self._paused.set()  # set = allowed to connect
+        self._closing = False
         self.connects = 0
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -84,11 +99,21 @@ class MqttSession:
         if before_disconnect is not None and self.connected:
             with contextlib.suppress(Exception):
                 await self.publish(before_disconnect, wait_s=1.0)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        self._closing = True
+        task, self._task = self._task, None
+        if task is None:
+            return
+        if not await cancel_tasks([task], timeout_s=0.5):
+            # a graceful DISCONNECT that never completes: drop the socket
+            sock = self._raw_socket()
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            if not await cancel_tasks([task], timeout_s=2.0):
+                log.warning("%s: connection task did not stop", self.client_id)
+                return
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("%s: connection task ended with %r", self.client_id, task.exception())
 
     @property
     def connected(self) -> bool:
@@ -156,7 +181,7 @@ class MqttSession:
 
     async def _run(self) -> None:
         attempt = 0
-        while True:
+        while not self._closing:
             await self._paused.wait()
             try:
                 async with self._make_client() as client:
@@ -175,6 +200,8 @@ class MqttSession:
                     async for message in client.messages:
                         self._dispatch(str(message.topic), message.payload)
             except aiomqtt.MqttError as exc:
+                if self._closing:  # a cancelled graceful disconnect surfaces as MqttError
+                    return
                 level = logging.WARNING if attempt == 0 else logging.DEBUG
                 log.log(level, "%s: connection to %s lost or refused: %s", self.client_id, self.url, exc)
             finally:

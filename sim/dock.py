@@ -11,7 +11,6 @@ and :meth:`SimDock.drone_landed` (with the battery the drone came back with).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from docks.broker_url import BrokerUrl
 from docks.charging import FULL_PCT, ChargingCurve
 from docks.model import ChargeState, CoverState, DockFault, DockMode, HmsLevel, Rainfall, TaskStatus
 from docks.mqtt_device import MqttDeviceClient, Output
+from docks.mqtt_session import cancel_tasks
 from docks.protocol import (
     ChargeOutput,
     CoverOutput,
@@ -112,6 +112,7 @@ class SimDock:
         self._last_tick_s = clock.now_s()
         self._rebooting = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
         self.client = MqttDeviceClient(
             url, config.sn, self._handle, settings=settings, on_connect=self._publish_state
         )
@@ -128,11 +129,8 @@ class SimDock:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._stopping = True
+        await cancel_tasks(list(self._tasks))
         await self.client.close()
 
     def _spawn(self, coro: Any) -> None:
@@ -259,7 +257,7 @@ class SimDock:
         )
 
     async def _osd_loop(self) -> None:
-        while True:
+        while not self._stopping:
             fresh = not self.faults.stale_telemetry and self.client.connected
             if fresh and await self.client.publish_osd("dock_osd", self.osd()):
                 self.osd_sent += 1
@@ -339,12 +337,12 @@ class SimDock:
         cfg = self.config
         if self.maintenance:
             return ResultCode.MAINTENANCE
+        if DockFault.COVER in self._standing or self.cover is CoverState.ABNORMAL:
+            return ResultCode.COVER_FAULT
         if self.mode not in (DockMode.IDLE, DockMode.CHARGING):
             return ResultCode.WRONG_MODE
         if not self.drone_in_dock:
             return ResultCode.DRONE_NOT_IN_DOCK
-        if DockFault.COVER in self._standing or self.cover is CoverState.ABNORMAL:
-            return ResultCode.COVER_FAULT
         wind = self.weather.wind_at(cfg.longitude_deg, cfg.latitude_deg, 10.0, self.clock.now_s())
         if wind.speed_mps > cfg.launch_wind_limit_mps or self.weather.rainfall >= Rainfall.HEAVY:
             return ResultCode.WEATHER_LIMIT

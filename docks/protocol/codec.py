@@ -89,7 +89,7 @@ def _data_model(channel: Channel, method: str) -> type[BaseModel] | None:
         entry = services().get(method)
         return entry[0] if entry else None
     if channel is Channel.SERVICES_REPLY:
-        return ServiceReply if method in services() else None
+        return ServiceReply  # also the answer to a method the device does not know
     if channel is Channel.EVENTS:
         return events().get(method)
     if channel is Channel.EVENTS_REPLY:
@@ -135,7 +135,7 @@ def decode(topic_name: str, payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYL
             f"invalid {env.method} data: {_first_error(exc)}", kind="data", topic=topic_name, envelope=env
         ) from None
     output: BaseModel | None = None
-    if isinstance(body, ServiceReply) and body.ok:
+    if isinstance(body, ServiceReply) and body.ok and env.method in services():
         out_model = services()[env.method][1]
         if out_model is not None:
             try:

@@ -134,6 +134,20 @@ class AiDetection(TelemetryModel):
     """The frame with the boxes drawn (faces blurred), base64 JPEG, kept under ~32 kB."""
 
 
+class PayloadOsd(TelemetryModel):
+    """Periodic payload-computer telemetry (``payload_osd`` on ``thing/product/{sn}/osd``, ~1 Hz)."""
+
+    detecting: bool
+    classes: tuple[str, ...] = ()
+    rate_hz: float | None = Field(None, ge=0.0)
+    rgb_online: bool = False
+    thermal_online: bool = False
+    frame_age_s: float | None = Field(None, ge=0.0)
+    """Age of the newest frame on the payload's clock (None before the first)."""
+    speaker_playing: bool = False
+    leads_published: int = Field(0, ge=0)
+
+
 #: Payload services: method -> (request data model, reply output model).
 PAYLOAD_SERVICES: dict[str, tuple[type[WireModel], type[TelemetryModel] | None]] = {
     "ai_detect_start": (AiDetectStart, AiDetectOutput),
@@ -150,5 +164,5 @@ PAYLOAD_EVENTS: dict[str, type[TelemetryModel]] = {
     "ai_detection": AiDetection,
 }
 
-#: Payload telemetry channels -> method -> data model (the payload helper adds ``payload_osd`` here).
-PAYLOAD_TELEMETRY: dict[Channel, dict[str, type[TelemetryModel]]] = {}
+#: Payload telemetry channels -> method -> data model.
+PAYLOAD_TELEMETRY: dict[Channel, dict[str, type[TelemetryModel]]] = {Channel.OSD: {"payload_osd": PayloadOsd}}
