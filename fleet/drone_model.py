@@ -175,6 +175,8 @@ class DroneTelemetry:
     position: Position | None = None
     home: Position | None = None
     velocity: Velocity | None = None
+    #: Where the nose points, degrees clockwise from true north (None until known).
+    heading_deg: float | None = None
     battery: Battery | None = None
     flight_mode: FlightMode = FlightMode.UNKNOWN
     landed_state: LandedState = LandedState.UNKNOWN

@@ -69,6 +69,7 @@ _STREAMS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "position": ("position", _position),
     "home": ("home", _position),
     "velocity_ned": ("velocity", lambda v: Velocity(v.north_m_s, v.east_m_s, v.down_m_s)),
+    "heading": ("heading_deg", lambda h: h.heading_deg if math.isfinite(h.heading_deg) else None),
     "battery": ("battery", lambda b: Battery(b.remaining_percent, b.voltage_v)),
     "flight_mode": ("flight_mode", lambda m: _enum_value(FlightMode, m, FlightMode.UNKNOWN)),
     "landed_state": ("landed_state", lambda s: _enum_value(LandedState, s, LandedState.UNKNOWN)),

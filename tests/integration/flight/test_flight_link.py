@@ -69,13 +69,29 @@ async def test_sortie_takeoff_goto_2km_orbit_return_land(backend: str) -> None:
         link = world.links[0]
         home = (await wait_healthy(world, link)).home
         assert home is not None
-        await set_cruise(link)
+        cruise_mps = await set_cruise(link)
         takeoff_alt_m = 25.0
         await take_off(world, link, takeoff_alt_m)
         assert link.telemetry().position.rel_alt_m == pytest.approx(takeoff_alt_m, abs=1.5)
 
         lat, lon = offset(home.lat_deg, home.lon_deg, 1600.0, 1200.0)  # 2 km north-east
-        there = await fly_to(world, link, lat, lon, 60.0)
+        cruising_headings: list[float] = []
+
+        async def watch_heading() -> None:
+            async for u in link.subscribe():
+                if isinstance(u, LinkEvent) or u.velocity is None or u.heading_deg is None:
+                    continue
+                if u.velocity.ground_speed_mps > 0.8 * cruise_mps:
+                    cruising_headings.append(u.heading_deg)
+
+        watcher = asyncio.create_task(watch_heading())
+        try:
+            there = await fly_to(world, link, lat, lon, 60.0)
+        finally:
+            watcher.cancel()
+        leg_bearing_deg = math.degrees(math.atan2(1200.0, 1600.0))
+        assert cruising_headings
+        assert max(abs(math.remainder(h - leg_bearing_deg, 360)) for h in cruising_headings) < 5.0
         assert horizontal_distance_m(there.position, lat, lon) < 5.0
         assert there.position.rel_alt_m == pytest.approx(60.0, abs=2.0)
         # DO_REPOSITION took AMSL: the reported AMSL altitude is home's plus the commanded height.
