@@ -10,8 +10,9 @@ Gates, all evaluated so that the planner can store every reason (planning.md §6
 - weather at the dock: wind above the type's launch limit minus the gust margin, rain at or above
   the grounding level, temperature outside the type's range; a missing reading blocks too;
 - energy (planning.md §5): the battery must cover the sortie (out, on scene, back against the wind,
-  reserve); while charging the reason says when it will be ready, on the dock's charging curve.
-  Without a sortie the dock's reference sortie is used (the edge of its 5-minute disc).
+  reserve), along the route around keep-out zones when the manager has a router; while charging the
+  reason says when it will be ready, on the dock's charging curve. Without a sortie the dock's
+  reference sortie is used (the edge of its 5-minute disc).
 """
 
 from __future__ import annotations
@@ -53,15 +54,36 @@ class GateLimits:
 
 @dataclass(frozen=True)
 class SortieGeometry:
-    """A sortie as seen from one dock: the target's offset from the dock (metres) and the spec."""
+    """A sortie as seen from one dock: the target's offset from the dock (metres), the spec, and the
+    route length around keep-out zones when a router gave one (``inf``: no route)."""
 
     spec: SortieSpec
     dx_m: float
     dy_m: float
+    route_m: float | None = None
 
     @property
     def distance_m(self) -> float:
         return math.hypot(self.dx_m, self.dy_m)
+
+    @property
+    def path_m(self) -> float:
+        """What is flown one way: the route when longer than the straight line."""
+        return max(self.distance_m, self.route_m or 0.0)
+
+    def leg(self) -> tuple[float, float]:
+        """The offset stretched along its bearing to the route's length, so that the energy of a
+        detour is counted (the wind is taken along the straight bearing: an approximation)."""
+        return stretched(self.dx_m, self.dy_m, self.route_m)
+
+
+def stretched(dx_m: float, dy_m: float, route_m: float | None) -> tuple[float, float]:
+    """(dx, dy) scaled to length ``route_m`` when that is longer (and finite)."""
+    d = math.hypot(dx_m, dy_m)
+    if route_m is None or not math.isfinite(route_m) or route_m <= d or d == 0.0:
+        return dx_m, dy_m
+    k = route_m / d
+    return dx_m * k, dy_m * k
 
 
 def num(value: float) -> str:
@@ -135,9 +157,11 @@ def airborne_availability(
     sortie: SortieGeometry,
     now_s: float,
     limits: GateLimits,
+    from_route_m: float | None = None,
 ) -> Availability:
     """Can a flying drone be re-tasked to ``sortie`` (offsets relative to its home dock) and still get
-    home with its reserve? Its own link and battery are the gates; launch weather limits do not apply."""
+    home with its reserve? Its own link and battery are the gates; launch weather limits do not apply.
+    ``from_route_m`` is the route from the drone to the target around keep-out zones, if known."""
     reasons: list[Reason] = []
     if not drone_fresh(drone, now_s, limits):
         age = None if drone.telemetry_at_s is None else now_s - drone.telemetry_at_s
@@ -147,13 +171,20 @@ def airborne_availability(
     target_x = home.x_m + sortie.dx_m
     target_y = home.y_m + sortie.dy_m
     from_dx, from_dy = target_x - drone_xy_m[0], target_y - drone_xy_m[1]
+    out_dx, out_dy = stretched(from_dx, from_dy, from_route_m)
+    back_dx, back_dy = sortie.leg()
     needed = airborne_energy_pct(
-        from_dx, from_dy, -sortie.dx_m, -sortie.dy_m, home.reach, home.energy,
-        sortie.spec.wind, sortie.spec.on_scene_s,
-    )  # fmt: skip
+        out_dx, out_dy, -back_dx, -back_dy, home.reach, home.energy, sortie.spec.wind, sortie.spec.on_scene_s
+    )
     soc = drone.battery_pct
-    if math.hypot(from_dx, from_dy) > limits.max_range_m:
-        reasons.append(_too_far(math.hypot(from_dx, from_dy), limits))
+    out_m = max(math.hypot(from_dx, from_dy), from_route_m or 0.0)
+    if (from_route_m is not None and math.isinf(from_route_m)) or (
+        sortie.route_m is not None and math.isinf(sortie.route_m)
+    ):
+        reasons.append(Reason(ReasonCode.OUT_OF_RANGE, "no route around the keep-out zones"))
+        return _result(home, now_s, reasons, [], soc)
+    if out_m > limits.max_range_m:
+        reasons.append(_too_far(out_m, limits))
     if not math.isfinite(needed):
         reasons.append(Reason(ReasonCode.OUT_OF_RANGE, "cannot make it back against the wind"))
         needed_out: float | None = None
@@ -264,10 +295,14 @@ def _energy_gate(
     if sortie is None:
         needed = reference_energy_pct(dock.reach, dock.energy)
     else:
-        if sortie.distance_m > limits.max_range_m:
-            reasons.append(_too_far(sortie.distance_m, limits))
+        if sortie.route_m is not None and math.isinf(sortie.route_m):
+            reasons.append(Reason(ReasonCode.OUT_OF_RANGE, "no route around the keep-out zones"))
+            return None, None, None
+        if sortie.path_m > limits.max_range_m:
+            reasons.append(_too_far(sortie.path_m, limits))
+        leg_dx, leg_dy = sortie.leg()
         needed = sortie_energy_pct(
-            sortie.dx_m, sortie.dy_m, dock.reach, dock.energy, sortie.spec.wind, sortie.spec.on_scene_s
+            leg_dx, leg_dy, dock.reach, dock.energy, sortie.spec.wind, sortie.spec.on_scene_s
         )
         if not math.isfinite(needed):
             reasons.append(Reason(ReasonCode.OUT_OF_RANGE, "cannot make it back against the wind"))

@@ -12,20 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Protocol
 
 from docks.protocol.dock import DockOsd, HmsAlert
-from fleet.availability import GateLimits, SortieGeometry, airborne_availability, dock_availability
+from fleet.availability import GateLimits, SortieGeometry, dock_availability
+from fleet.candidates import RouteLength, airborne_candidate, dock_candidate, sortie_geometry
+from fleet.clock import Clock, MonotonicClock
 from fleet.drone_model import DroneTelemetry, LinkEvent, LinkState
 from fleet.events import EventHub, FleetSubscription, Listener
 from fleet.fleet_settings import FleetSettings
 from fleet.model import (
     Availability,
     Candidate,
-    CandidateKind,
     DockState,
     DroneState,
     FleetEvent,
@@ -41,26 +40,11 @@ from fleet.state_mapping import dock_state_from_osd, dock_state_with_status, dro
 log = logging.getLogger(__name__)
 
 
-class Clock(Protocol):
-    """Seconds that only move forward (``sim.clock.SimClock`` fits, for sped-up tests)."""
-
-    def now_s(self) -> float: ...
-
-    async def sleep(self, seconds: float) -> None: ...
-
-
-class MonotonicClock:
-    """The default clock: ``time.monotonic`` and ``asyncio.sleep``."""
-
-    def now_s(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
 class FleetManager:
-    """Live state of a registered fleet. See the module docstring."""
+    """Live state of a registered fleet. See the module docstring.
+
+    With ``route_length`` the energy of a sortie is counted along the route around keep-out zones,
+    not the straight line (which would underestimate it)."""
 
     def __init__(
         self,
@@ -70,8 +54,10 @@ class FleetManager:
         wind_margin_mps: float = 2.0,
         clock: Clock | None = None,
         store: FleetStateStore | None = None,
+        route_length: RouteLength | None = None,
     ) -> None:
         self.registry = registry
+        self.route_length = route_length
         self.settings = settings or FleetSettings()
         s = self.settings
         self.limits = GateLimits(
@@ -222,7 +208,10 @@ class FleetManager:
     def availability(self, dock_id: str, mission: SortieSpec | None = None) -> Availability:
         """Can the dock launch now, for ``mission`` (or its reference sortie), with every reason."""
         entry = self.registry.dock(dock_id)
-        geometry = self._geometry(entry, mission) if mission is not None else None
+        geometry = None
+        if mission is not None:
+            target = self.registry.to_local(mission.lon_deg, mission.lat_deg)
+            geometry = sortie_geometry(entry, mission, target, self.route_length)
         return self._evaluate(entry, self.clock.now_s(), geometry)
 
     def available_dock_ids(self, mission: SortieSpec | None = None) -> list[str]:
@@ -232,25 +221,24 @@ class FleetManager:
         """Every dock (and every flying drone, for re-tasking) with its availability for ``mission``
         and, when available, its battery margin — available ones first, nearest first."""
         now = self.clock.now_s()
-        tx, ty = self.registry.to_local(mission.lon_deg, mission.lat_deg)
+        target = self.registry.to_local(mission.lon_deg, mission.lat_deg)
         out: list[Candidate] = []
         for entry in self.registry:
-            geometry = SortieGeometry(mission, tx - entry.x_m, ty - entry.y_m)
-            rec = entry.record
-            out.append(
-                Candidate(
-                    kind=CandidateKind.DOCK,
-                    dock_id=entry.dock_id,
-                    drone_id=entry.drone_id,
-                    lon_deg=rec.lon_deg,
-                    lat_deg=rec.lat_deg,
-                    distance_m=geometry.distance_m,
-                    availability=self._evaluate(entry, now, geometry),
-                    current_mission_id=self._assignments.get(entry.dock_id),
-                )
-            )
+            geometry = sortie_geometry(entry, mission, target, self.route_length)
+            mission_id = self._assignments.get(entry.dock_id)
+            out.append(dock_candidate(entry, geometry, self._evaluate(entry, now, geometry), mission_id))
             if include_airborne:
-                airborne = self._airborne(entry, mission, geometry, (tx, ty), now)
+                airborne = airborne_candidate(
+                    entry,
+                    self._drones.get(entry.drone_id),
+                    geometry,
+                    target,
+                    to_local=self.registry.to_local,
+                    now_s=now,
+                    limits=self.limits,
+                    route_length=self.route_length,
+                    mission_id=mission_id,
+                )
                 if airborne is not None:
                     out.append(airborne)
         out.sort(key=lambda c: (not c.available, c.distance_m))
@@ -394,40 +382,6 @@ class FleetManager:
             sortie=geometry,
             mission_id=self._assignments.get(entry.dock_id),
             maintenance_note=self._maintenance.get(entry.dock_id),
-        )
-
-    def _geometry(self, entry: DockEntry, mission: SortieSpec) -> SortieGeometry:
-        tx, ty = self.registry.to_local(mission.lon_deg, mission.lat_deg)
-        return SortieGeometry(mission, tx - entry.x_m, ty - entry.y_m)
-
-    def _airborne(
-        self,
-        entry: DockEntry,
-        mission: SortieSpec,
-        geometry: SortieGeometry,
-        target_xy: tuple[float, float],
-        now: float,
-    ) -> Candidate | None:
-        drone = self._drones.get(entry.drone_id)
-        if (
-            drone is None
-            or drone.restored
-            or not drone.in_air
-            or drone.lon_deg is None
-            or drone.lat_deg is None
-        ):
-            return None
-        x, y = self.registry.to_local(drone.lon_deg, drone.lat_deg)
-        return Candidate(
-            kind=CandidateKind.AIRBORNE,
-            dock_id=entry.dock_id,
-            drone_id=drone.drone_id,
-            lon_deg=drone.lon_deg,
-            lat_deg=drone.lat_deg,
-            rel_alt_m=drone.rel_alt_m,
-            distance_m=math.hypot(target_xy[0] - x, target_xy[1] - y),
-            availability=airborne_availability(entry, drone, (x, y), geometry, now, self.limits),
-            current_mission_id=self._assignments.get(entry.dock_id),
         )
 
     async def _save_logged(self) -> bool:

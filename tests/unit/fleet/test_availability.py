@@ -255,3 +255,24 @@ def test_durations_round_up(seconds: float, text: str) -> None:
 
 def test_numbers_drop_a_useless_decimal() -> None:
     assert (num(11.0), num(10.54), num(-31.0)) == ("11", "10.5", "-31")
+
+
+def test_a_detour_around_keep_out_zones_costs_its_length() -> None:
+    straight = sortie(DOCK2, 2000.0)
+    detour = SortieGeometry(straight.spec, 2000.0, 0.0, route_m=2600.0)
+    needed_detour = sortie_energy_pct(2600.0, 0.0, DOCK2.reach, DOCK2.energy)
+    a = avail(sortie=detour)
+    assert a.needed_pct == pytest.approx(needed_detour)
+    assert a.needed_pct > avail(sortie=straight).needed_pct
+    # A battery enough for the straight line but not for the detour is refused.
+    b = avail(sortie=detour, battery_pct=needed_detour - 1.0)
+    assert b.codes == (ReasonCode.BATTERY,)
+    # A route shorter than the straight line (bad router) never lowers the need.
+    short = SortieGeometry(straight.spec, 2000.0, 0.0, route_m=100.0)
+    assert avail(sortie=short).needed_pct == pytest.approx(avail(sortie=straight).needed_pct)
+
+
+def test_no_route_at_all_is_out_of_range() -> None:
+    s = sortie(DOCK2, 2000.0)
+    a = avail(sortie=SortieGeometry(s.spec, 2000.0, 0.0, route_m=math.inf))
+    assert a.codes == (ReasonCode.OUT_OF_RANGE,) and "keep-out" in a.summary

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shapely.geometry import box
 
 from docks.model import ChargeState, CoverState, DockFault, DockMode, HmsLevel, Rainfall
 from docks.protocol import Channel, DeviceStatus, Hms, HmsAlert, Message, build, decode
@@ -20,6 +21,7 @@ from fleet.json_state_store import JsonFleetStateStore
 from fleet.manager import FleetManager
 from fleet.model import CandidateKind, FleetEvent, FleetEventKind, ReasonCode, SortieSpec
 from fleet.registry import UnknownDockError
+from geo.routing import KeepOutRouter
 
 from .fleet_helpers import config_params, make_registry, to_wgs84
 
@@ -406,3 +408,23 @@ async def test_follow_drone_feeds_snapshots_and_link_events() -> None:
     assert fm.telemetry_ingested == 2
     # Flying made the dock busy; losing the link leaves only the (fresh) OSD: available again.
     assert False in seen and fm.availability("D01").available
+
+
+def test_the_router_makes_sorties_around_keep_out_zones_cost_more() -> None:
+    """A wall of keep-out between a dock and its target: the energy follows the detour."""
+    clock = FakeClock()
+    plain = manager(clock)
+    d1 = plain.registry.dock("D01")
+    wall = box(d1.x_m + 800.0, d1.y_m - 1500.0, d1.x_m + 1000.0, d1.y_m + 1500.0)
+    router = KeepOutRouter([wall], clearance_m=30.0)
+    routed = FleetManager(plain.registry, plain.settings, clock=clock, route_length=router.path_length_m)
+    for fm in (plain, routed):
+        fm.ingest_osd("D01", osd())
+    target = SortieSpec(*to_wgs84(d1.x_m + 2000.0, d1.y_m), on_scene_s=60.0)
+    straight_need = plain.availability("D01", target).needed_pct
+    routed_need = routed.availability("D01", target).needed_pct
+    assert straight_need is not None and routed_need is not None and routed_need > straight_need
+    inside = SortieSpec(*to_wgs84(d1.x_m + 900.0, d1.y_m))  # in the zone: no route
+    assert routed.availability("D01", inside).codes == (ReasonCode.OUT_OF_RANGE,)
+    by_kind = {c.dock_id: c for c in routed.candidates(target)}
+    assert by_kind["D01"].availability.needed_pct == pytest.approx(routed_need)
