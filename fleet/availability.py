@@ -238,7 +238,8 @@ def _dock_gates(
         faults.append("dock")
     reasons.extend(Reason(ReasonCode.FAULT, f"fault: {name}") for name in dict.fromkeys(faults))
     if not busy and state.activity.busy:
-        reasons.append(Reason(ReasonCode.BUSY, f"busy: {state.activity.value}"))
+        flight = f" (flight {state.flight_id})" if state.flight_id else ""
+        reasons.append(Reason(ReasonCode.BUSY, f"busy: {state.activity.value}{flight}"))
         busy = True
     if not busy and state.drone_in_dock is not True:
         reasons.append(Reason(ReasonCode.NO_DRONE, "no drone in dock"))

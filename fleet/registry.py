@@ -77,8 +77,8 @@ class DockRecord:
 
     @property
     def drone(self) -> str:
-        """The housed drone's id (``<dock id>-uav`` when the config names none)."""
-        return self.drone_id or f"{self.dock_id}-uav"
+        """The housed drone's id (``<dock id>-UAV`` when the config names none, as the sim docks do)."""
+        return self.drone_id or f"{self.dock_id}-UAV"
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,8 @@ class FleetRegistry:
         energy: EnergyParams | None = None,
         default_type: str | None = None,
     ) -> FleetRegistry:
-        """From plain mappings with keys ``id``, ``type``, ``lon``, ``lat`` and optional ``drone_id``,
-        ``name`` (e.g. GeoJSON feature properties plus the point's coordinates)."""
+        """From plain mappings with keys ``id``, ``type``, ``lon``, ``lat`` and optional ``drone_id``
+        (or ``drone_sn``), ``name`` (e.g. GeoJSON feature properties plus the point's coordinates)."""
         records = []
         for i, row in enumerate(rows):
             try:
@@ -151,7 +151,7 @@ class FleetRegistry:
                         dock_type=str(row.get("type") or default_type or ""),
                         lon_deg=float(row["lon"]),
                         lat_deg=float(row["lat"]),
-                        drone_id=str(row.get("drone_id") or ""),
+                        drone_id=str(row.get("drone_id") or row.get("drone_sn") or ""),
                         name=str(row.get("name") or ""),
                     )
                 )

@@ -86,6 +86,11 @@ def test_busy_while_the_dock_flies_a_sortie(mode: DockActivity) -> None:
     assert ReasonCode.NO_DRONE not in a.codes
 
 
+def test_busy_names_the_flight_the_dock_reports() -> None:
+    a = avail(activity=DockActivity.WORKING, drone_in_dock=False, flight_id="F-9")
+    assert a.summary == "busy: working (flight F-9)"
+
+
 def test_fresh_drone_telemetry_beats_the_osd() -> None:
     """The OSD still says idle with the drone inside, but the drone reports flying."""
     airborne = flying_drone("U01", NOW - 1.0, DOCK2.x_m, DOCK2.y_m)

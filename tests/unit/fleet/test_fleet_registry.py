@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
 from fleet.registry import DockRecord, DockTypeSpec, FleetConfigError, FleetRegistry, UnknownDockError
+from geo.crs import LocalFrame
 from geo.model import EnergyParams, ReachParams
+from mission.settings import load_settings
 
 from .fleet_helpers import config_dock_types, to_local, to_wgs84
 
@@ -32,8 +35,8 @@ def test_records_resolve_type_parameters_and_local_positions() -> None:
     assert d2.energy.flight_endurance_s == TYPES["dock3"].flight_endurance_s
     assert d2.energy.reserve_pct == 30.0
     assert math.hypot(d1.x_m, d1.y_m) < 1e-6 and d2.x_m > 2000.0
-    assert d1.drone_id == "D01-uav"
-    assert reg.dock_of_drone("D02-uav").dock_id == "D02"
+    assert d1.drone_id == "D01-UAV"
+    assert reg.dock_of_drone("D02-UAV").dock_id == "D02"
     assert reg.dock_ids == ("D01", "D02") and len(reg) == 2 and "D01" in reg
 
 
@@ -47,7 +50,7 @@ def test_records_resolve_type_parameters_and_local_positions() -> None:
         ({"id": "D03", "type": "dock2", "lat": 34.8}, "missing 'lon'"),
         ({"id": "D03", "type": "dock2", "lon": "east", "lat": 34.8}, "record #3"),
         ({"id": "", "type": "dock2", "lon": 113.9, "lat": 34.8}, "empty id"),
-        ({"id": "D03", "type": "dock2", "lon": 113.9, "lat": 34.8, "drone_id": "D01-uav"}, "housed by both"),
+        ({"id": "D03", "type": "dock2", "lon": 113.9, "lat": 34.8, "drone_sn": "D01-UAV"}, "housed by both"),
     ],
 )
 def test_bad_records_are_refused_with_the_reason(extra: dict, message: str) -> None:
@@ -72,3 +75,21 @@ def test_dock_types_from_settings_sections() -> None:
         DockTypeSpec(name="d", charge_20_90_s=0.0)
     with pytest.raises(FleetConfigError, match="empty"):
         DockTypeSpec(name="d", temperature_range_c=(10.0, -10.0))
+
+
+def test_the_shipped_docks_file_makes_a_registry() -> None:
+    """config/docks.geojson feature properties plus coordinates are the rows mission passes in."""
+    settings = load_settings()
+    path = settings.path(settings.district.docks)
+    if not path.is_file():
+        pytest.skip(f"{path} does not exist")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    frame = LocalFrame.from_epsg(settings.district.metric_crs or "EPSG:4547")
+    rows = [
+        {**f["properties"], "lon": f["geometry"]["coordinates"][0], "lat": f["geometry"]["coordinates"][1]}
+        for f in doc["features"]
+    ]
+    reg = FleetRegistry.from_rows(rows, TYPES, frame.to_local)
+    assert len(reg) == len(rows) and len(set(reg.drone_ids)) == len(rows)
+    xs = [d.x_m for d in reg]
+    assert max(xs) - min(xs) > 5000.0  # spread over the district, in metres
