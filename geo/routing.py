@@ -29,23 +29,20 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely.geometry import MultiPolygon, Point, Polygon
-from shapely.geometry.polygon import orient
 
 from geo.district import GeoInputError
+from geo.visibility import Obstacles, convex_corners, cross, near_edges, polygon_parts, ring_edges, shadow
 
 FloatArray = NDArray[np.float64]
 LegCost = Callable[[FloatArray, FloatArray], FloatArray]
 
 _NUDGE_M = 0.01
 _QUAD_SEGS = 2
-_CHUNK = 1 << 17  # legs (and leg/edge-group pairs) per block of the visibility test
-_GROUP = 8  # obstacle edges per R-tree entry
 _CAND_CHUNK = 1 << 22  # (points x nodes) candidate costs per block
 
 
@@ -63,93 +60,6 @@ def _points(xy: ArrayLike, what: str) -> FloatArray:
     if not np.isfinite(arr).all():
         raise GeoInputError(f"{what}: coordinates must be finite numbers")
     return arr
-
-
-def _ring_edges(ring: Any) -> FloatArray:
-    c = np.asarray(ring.coords, dtype=np.float64)[:, :2]
-    return np.column_stack([c[:-1], c[1:]])
-
-
-def _polygon_parts(geom: Any) -> list[Polygon]:
-    if isinstance(geom, Polygon):
-        return [] if geom.is_empty else [geom]
-    if isinstance(geom, MultiPolygon):
-        return [g for g in geom.geoms if not g.is_empty]
-    if hasattr(geom, "geoms"):
-        return [g for sub in geom.geoms for g in _polygon_parts(sub)]
-    return []
-
-
-def _convex_corners(poly: Polygon, nudge_m: float) -> FloatArray:
-    """Corners where the obstacle is convex (the only ones a shortest path bends at), nudged out."""
-    out: list[FloatArray] = []
-    poly = orient(poly, sign=1.0)  # exterior CCW, holes CW: the obstacle is on each ring's left
-    for ring in [poly.exterior, *poly.interiors]:
-        c = np.asarray(ring.coords, dtype=np.float64)[:-1, :2]
-        prev_e = c - np.roll(c, 1, axis=0)
-        next_e = np.roll(c, -1, axis=0) - c
-        turn = prev_e[:, 0] * next_e[:, 1] - prev_e[:, 1] * next_e[:, 0]
-        n_prev = np.column_stack([prev_e[:, 1], -prev_e[:, 0]])
-        n_next = np.column_stack([next_e[:, 1], -next_e[:, 0]])
-        n_prev /= np.linalg.norm(n_prev, axis=1, keepdims=True)
-        n_next /= np.linalg.norm(n_next, axis=1, keepdims=True)
-        bis = n_prev + n_next
-        norm = np.linalg.norm(bis, axis=1, keepdims=True)
-        keep = (turn > 0) & (norm[:, 0] > 1e-9)
-        out.append(c[keep] + nudge_m * bis[keep] / norm[keep])
-    return np.vstack(out) if out else np.empty((0, 2))
-
-
-def _crosses(a: FloatArray, b: FloatArray, e: FloatArray) -> NDArray[np.bool_]:
-    """Does segment a[i]→b[i] cross any edge of e[i] (shape (n, G, 4), NaN rows = padding)?
-    Passing exactly through an edge's end counts (the safe side: a leg through two obstacle
-    corners is refused); running along an edge does not."""
-    ax, ay, bx, by = a[:, 0:1], a[:, 1:2], b[:, 0:1], b[:, 1:2]
-    x1, y1, x2, y2 = e[:, :, 0], e[:, :, 1], e[:, :, 2], e[:, :, 3]
-    ex, ey, sx, sy = x2 - x1, y2 - y1, bx - ax, by - ay
-    d1 = ex * (ay - y1) - ey * (ax - x1)
-    d2 = ex * (by - y1) - ey * (bx - x1)
-    d3 = sx * (y1 - ay) - sy * (x1 - ax)
-    d4 = sx * (y2 - ay) - sy * (x2 - ax)
-    return np.asarray(np.any((d1 * d2 < 0) & (d3 * d4 <= 0), axis=1))
-
-
-class _Obstacles:
-    """The obstacles a leg is checked against for one set of exempted (clearance-band) parts.
-
-    Legs never start or end inside an active obstacle, so a leg is blocked exactly when it
-    crosses an obstacle edge. Edges are packed in groups of ``_GROUP`` consecutive edges under an
-    R-tree of the groups' boxes; each leg is tested (numpy orientation tests) only against the
-    groups its box meets."""
-
-    def __init__(self, edges: FloatArray, geometry: shapely.Geometry) -> None:
-        self.edges = edges
-        self.geometry = geometry
-        shapely.prepare(geometry)
-        pad = (-len(edges)) % _GROUP
-        self._groups = np.vstack([edges, np.full((pad, 4), np.nan)]).reshape(-1, _GROUP, 4)
-        xs = self._groups[:, :, [0, 2]].reshape(len(self._groups), -1)
-        ys = self._groups[:, :, [1, 3]].reshape(len(self._groups), -1)
-        boxes = shapely.box(
-            np.nanmin(xs, axis=1) - 1e-6,
-            np.nanmin(ys, axis=1) - 1e-6,
-            np.nanmax(xs, axis=1) + 1e-6,
-            np.nanmax(ys, axis=1) + 1e-6,
-        )
-        self._tree = shapely.STRtree(boxes) if len(edges) else None
-
-    def blocks(self, a: FloatArray, b: FloatArray) -> NDArray[np.bool_]:
-        hit = np.zeros(len(a), dtype=bool)
-        if self._tree is None or len(a) == 0:
-            return hit
-        for s in range(0, len(a), _CHUNK):
-            aa, bb = a[s : s + _CHUNK], b[s : s + _CHUNK]
-            seg_i, grp_i = self._tree.query(shapely.linestrings(np.stack([aa, bb], axis=1)))
-            for t in range(0, len(seg_i), _CHUNK):
-                si, gi = seg_i[t : t + _CHUNK], grp_i[t : t + _CHUNK]
-                crossed = _crosses(aa[si], bb[si], self._groups[gi])
-                hit[s + si[crossed]] = True
-        return hit
 
 
 class KeepOutRouter:
@@ -180,7 +90,7 @@ class KeepOutRouter:
                 raise GeoInputError(f"keep-out zone {i}: expected a polygon, got a {z.geom_type}")
             if not shapely.is_valid(z):
                 raise GeoInputError(f"keep-out zone {i}: invalid polygon: {shapely.is_valid_reason(z)}")
-            zones.extend(_polygon_parts(z))
+            zones.extend(polygon_parts(z))
         self.clearance_m = float(clearance_m)
         self.zones_m: tuple[Polygon, ...] = tuple(zones)
         self._shift = np.zeros(2)
@@ -197,7 +107,7 @@ class KeepOutRouter:
             grown = [z.simplify(tol).buffer(radius, quad_segs=_QUAD_SEGS) for z in local]
         else:
             grown = local
-        self._parts = _polygon_parts(shapely.union_all(grown))
+        self._parts = polygon_parts(shapely.union_all(grown))
         self.obstacles_m = tuple(shapely.transform(p, lambda c: c + self._shift) for p in self._parts)
         self._raw_union = shapely.union_all(local)
         shapely.prepare(self._raw_union)
@@ -210,21 +120,24 @@ class KeepOutRouter:
             [z for z, o in zip(local, owner, strict=True) if o == j] for j in range(len(self._parts))
         ]
         self._part_edges = [
-            np.vstack([_ring_edges(r) for r in [p.exterior, *p.interiors]]) for p in self._parts
+            np.vstack([ring_edges(r) for r in [p.exterior, *p.interiors]]) for p in self._parts
         ]
         self._raw_edges = [
-            np.vstack([_ring_edges(r) for z in zs for r in [z.exterior, *z.interiors]])
+            np.vstack([ring_edges(r) for z in zs for r in [z.exterior, *z.interiors]])
             if zs
             else np.empty((0, 4))
             for zs in self._raw_by_part
         ]
-        self._cache: dict[frozenset[int], _Obstacles] = {}
-        self._nodes = np.vstack([_convex_corners(p, _NUDGE_M) for p in self._parts])
+        self._cache: dict[frozenset[int], Obstacles] = {}
+        corners = [convex_corners(p, _NUDGE_M) for p in self._parts]
+        self._nodes = np.vstack([c[0] for c in corners])
+        self._edge_in = np.vstack([c[1] for c in corners])  # edge arriving at each node's corner
+        self._edge_out = np.vstack([c[2] for c in corners])  # and the edge leaving it
         self._build_graph()
 
     # -- internals --------------------------------------------------------------------------
 
-    def _obstacles(self, exempt: frozenset[int]) -> _Obstacles:
+    def _obstacles(self, exempt: frozenset[int]) -> Obstacles:
         if exempt not in self._cache:
             edges = [
                 self._raw_edges[j] if j in exempt else self._part_edges[j] for j in range(len(self._parts))
@@ -232,7 +145,7 @@ class KeepOutRouter:
             geoms = [
                 g for j, p in enumerate(self._parts) for g in (self._raw_by_part[j] if j in exempt else [p])
             ]
-            self._cache[exempt] = _Obstacles(np.vstack(edges), shapely.union_all(geoms))
+            self._cache[exempt] = Obstacles(np.vstack(edges), shapely.union_all(geoms))
         return self._cache[exempt]
 
     def _build_graph(self) -> None:
@@ -392,6 +305,7 @@ class KeepOutRouter:
         cost = np.full(len(pts), np.inf)
         todo = ~inside
         dist: FloatArray | None = None
+        came_from = np.empty((0, 2))
         for j in np.unique(band[todo]):
             ex_p = frozenset([int(j)]) if j >= 0 else frozenset()
             idx = np.flatnonzero(todo & (band == j))
@@ -403,28 +317,51 @@ class KeepOutRouter:
             if len(rest) == 0:
                 continue
             if dist is None:
-                dist, _ = self._dijkstra(o, ex_o, leg)
-            obs = self._obstacles(ex_p)
-            cost[rest] = self._via_nodes(p, dist, obs, leg)
+                dist, pred = self._dijkstra(o, ex_o, leg)
+                came_from = np.where(pred[:, None] >= 0, self._nodes[np.maximum(pred, 0)], o[None, :])
+            cost[rest] = self._via_nodes(p, dist, came_from, self._obstacles(ex_p), leg, not (ex_p or ex_o))
         return cost
 
-    def _via_nodes(self, p: FloatArray, dist: FloatArray, obs: _Obstacles, leg: LegCost) -> FloatArray:
+    def _via_nodes(
+        self,
+        p: FloatArray,
+        dist: FloatArray,
+        came_from: FloatArray,
+        obs: Obstacles,
+        leg: LegCost,
+        grown: bool,
+    ) -> FloatArray:
         """Best ``dist[node] + leg(p − node)`` over the nodes that see each point.
 
-        Each point's candidates are sorted by cost and tested for visibility in that order, all
-        points at once per round; the first visible candidate is the optimum, and most points
-        settle in the first few rounds, so visibility is tested far less often than M × K."""
+        When every leg is checked against the grown obstacles (``grown``: neither the origin nor
+        the points lie in a clearance band, where a leg has other obstacles and the graph's bends
+        need not be taut) two exact prunings come first: a node cannot see points straight behind
+        its corner (inside the angle of the two edges meeting there), and the last bend of a
+        shortest route wraps around its corner (turns toward the obstacle) — any other bend can be
+        cut short. Then each point's remaining candidates are sorted by cost and tested for
+        visibility in that order, all points at once per round: the first visible candidate is
+        the optimum."""
         live = np.flatnonzero(np.isfinite(dist))
         best = np.full(len(p), np.inf)
         if len(live) == 0:
             return best
         nodes, base = self._nodes[live], dist[live]
+        e_in, e_out = self._edge_in[live], self._edge_out[live]
+        arrive = nodes - came_from[live]
+        inward = e_out / np.hypot(*e_out.T)[:, None] - e_in / np.hypot(*e_in.T)[:, None]
+        side = np.sign(cross(arrive[:, 0], arrive[:, 1], inward[:, 0], inward[:, 1]))
         step = max(1, _CAND_CHUNK // len(live))
         for s in range(0, len(p), step):
             q = p[s : s + step]
-            dx = (q[:, 0:1] - nodes[None, :, 0]).ravel()
-            dy = (q[:, 1:2] - nodes[None, :, 1]).ravel()
-            cand = base[None, :] + np.asarray(leg(dx, dy), dtype=np.float64).reshape(len(q), len(live))
+            dx = q[:, 0:1] - nodes[None, :, 0]
+            dy = q[:, 1:2] - nodes[None, :, 1]
+            cand = base[None, :] + np.asarray(leg(dx.ravel(), dy.ravel()), dtype=np.float64).reshape(dx.shape)
+            behind = (cross(e_in[:, 0], e_in[:, 1], dx, dy) > 0) & (
+                cross(e_out[:, 0], e_out[:, 1], dx, dy) > 0
+            )
+            outward_turn = side * cross(arrive[:, 0], arrive[:, 1], dx, dy) < 0
+            if grown:
+                cand[behind | outward_turn] = np.inf
             order = np.argsort(cand, axis=1)
             todo = np.arange(len(q))
             for r in range(len(live)):
@@ -453,37 +390,12 @@ class KeepOutRouter:
         o, exempt = self._endpoint(o_in, "origin")
         obs = self._obstacles(exempt)
         e = obs.edges
-        shadows = [_shadow(o, seg, float(radius_m)) for seg in e[_near(o, e, float(radius_m))]]
+        shadows = [shadow(o, seg, float(radius_m)) for seg in e[near_edges(o, e, float(radius_m))]]
         local_disc = shapely.transform(disc, lambda c: c - self._shift)
         blocked = shapely.union_all([obs.geometry, *[s for s in shadows if s is not None]])
         region = local_disc.difference(blocked)
         region = shapely.transform(region, lambda c: c + self._shift)
-        parts = _polygon_parts(region)
+        parts = polygon_parts(region)
         if not parts:
             return Polygon()
         return parts[0] if len(parts) == 1 else MultiPolygon(parts)
-
-
-def _near(o: FloatArray, edges: FloatArray, radius: float) -> NDArray[np.bool_]:
-    """Edges that come within ``radius`` of ``o``."""
-    p1, p2 = edges[:, :2], edges[:, 2:]
-    v = p2 - p1
-    vv = np.maximum(np.einsum("ij,ij->i", v, v), 1e-300)
-    t = np.clip(np.einsum("ij,ij->i", o - p1, v) / vv, 0.0, 1.0)
-    closest = p1 + t[:, None] * v
-    return np.asarray(np.hypot(*(closest - o).T) <= radius)
-
-
-def _shadow(o: FloatArray, seg: FloatArray, radius: float) -> Polygon | None:
-    """The region behind edge ``seg`` seen from ``o``, out beyond ``radius``."""
-    p1, p2 = seg[:2], seg[2:]
-    v1, v2 = p1 - o, p2 - o
-    if abs(v1[0] * v2[1] - v1[1] * v2[0]) <= 1e-9 * (np.hypot(*v1) * np.hypot(*v2) + 1e-300):
-        return None  # the origin is on the edge's line: no area behind it
-    a1, a2 = math.atan2(v1[1], v1[0]), math.atan2(v2[1], v2[0])
-    sweep = (a1 - a2 + math.pi) % (2 * math.pi) - math.pi  # from a2 back to a1, the short way
-    far = 2.0 * max(radius, float(np.hypot(*v1)), float(np.hypot(*v2)))
-    steps = max(1, math.ceil(abs(sweep) / (math.pi / 3)))
-    angles = a2 + sweep * np.linspace(0.0, 1.0, steps + 1)
-    arc = o + far * np.column_stack([np.cos(angles), np.sin(angles)])
-    return Polygon(np.vstack([p1, p2, arc]))
