@@ -311,3 +311,24 @@ def test_visible_region_agrees_with_costs_from(origin):
     assert seen.sum() > 500 and (~seen).sum() > 50
     assert np.allclose(costs[seen], straight[seen], rtol=1e-12)
     assert (costs[~seen] > straight[~seen] + 1e-6).all()
+
+
+@pytest.mark.parametrize("seed", [110, 117, 121])
+def test_costs_from_equals_path_length_also_in_clearance_bands(seed):
+    """Bulk costs prune candidates (exactly) only away from clearance bands; points and origins in
+    a band must still match the unpruned single-route search."""
+    rng = np.random.default_rng(seed)
+    router = KeepOutRouter(random_zones(rng, 8), clearance_m=80.0)
+    obstacles = shapely.union_all(router.obstacles_m)
+    pts = rng.uniform([480_000, 3_840_000], [480_000 + SIZE_M, 3_840_000 + SIZE_M], (4000, 2))
+    pts = pts[~router.inside(pts)]
+    band = shapely.contains_xy(obstacles, pts[:, 0], pts[:, 1])
+    sample = np.vstack([pts[band][:40], pts[~band][:40]])
+    for origin in (pts[band][-1], pts[~band][-1]):
+        costs = router.costs_from(origin, sample)
+        for p, c in zip(sample, costs, strict=True):
+            try:
+                expected = router.path_length_m(origin, p)
+            except GeoInputError:
+                expected = math.inf
+            assert c == pytest.approx(expected, rel=1e-9)
