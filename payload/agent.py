@@ -30,6 +30,7 @@ from docks.protocol.payload import (
     IrMeasureArea,
     IrMeasurePoint,
     IrPointOutput,
+    PayloadOsd,
     SpeakerAudioPlayStart,
     SpeakerTtsPlayStart,
 )
@@ -40,7 +41,7 @@ from payload.model import Frame, FrameKind, Label, Lead
 from payload.pipeline import DetectionPipeline, DetectorName, PipelineParams
 from payload.ports import PixelDetector
 from payload.snapshot import snapshot_jpeg
-from payload.speaker import Speaker, SpeakerError
+from payload.speaker import Speaker, SpeakerError, SpeakerState
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class OnboardAgent:
         self._pipeline: DetectionPipeline | None = None
         self._last_run_s = -1e18
         self._lock = threading.Lock()
+        self.leads_published = 0
 
     # -- services -------------------------------------------------------------------------------
 
@@ -245,6 +247,22 @@ class OnboardAgent:
             self.speaker.stop()
         return Result.OK, None
 
+    def osd(self) -> PayloadOsd:
+        """The payload's periodic telemetry."""
+        now = self.clock()
+        ages = [now - f.t_s for f in self.latest.values()]
+        playing = self.speaker is not None and self.speaker.state is SpeakerState.PLAYING
+        return PayloadOsd(
+            detecting=self.active,
+            classes=tuple(sorted(self.classes)) if self.active else (),
+            rate_hz=self.rate_hz if self.active else None,
+            rgb_online=FrameKind.RGB in self.latest,
+            thermal_online=FrameKind.THERMAL in self.latest,
+            frame_age_s=round(max(min(ages), 0.0), 3) if ages else None,
+            speaker_playing=playing,
+            leads_published=self.leads_published,
+        )
+
     # -- frames and detection -------------------------------------------------------------------
 
     def read_frames(self) -> None:
@@ -274,6 +292,7 @@ class OnboardAgent:
         ]
         if not leads:
             return None
+        self.leads_published += len(leads)
         return self._event(leads, rgb, thermal)
 
     def _event(self, leads: list[Lead], rgb: Frame | None, thermal: Frame | None) -> Published:

@@ -3,7 +3,8 @@
 Publishes a retained ``online`` status (its last will says ``offline``), answers every request on
 ``thing/product/{sn}/services`` with a ``services_reply`` (unknown or invalid ones with their result
 code, via :mod:`docks.protocol`), and publishes each confirmed lead batch as an ``ai_detection`` event.
-Detection runs in a worker thread so the MQTT loop stays responsive. Reconnects back off with jitter.
+``payload_osd`` telemetry goes out every ``osd_interval_s``. Detection runs in a worker thread so
+the MQTT loop stays responsive. Reconnects back off with jitter.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class MqttAgent:
         username: str | None = None,
         password: str | None = None,
         tick_s: float = 0.05,
+        osd_interval_s: float = 1.0,
         on_published: OnPublished | None = None,
     ) -> None:
         self.agent = agent
@@ -45,6 +47,7 @@ class MqttAgent:
         self.host, self.port = host, port
         self.username, self.password = username, password
         self.tick_s = tick_s
+        self.osd_interval_s = osd_interval_s
         self.on_published = on_published
         self.connected = asyncio.Event()
         self.published = 0
@@ -88,6 +91,7 @@ class MqttAgent:
             self.connected.set()
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._detect_loop(client))
+                tg.create_task(self._osd_loop(client))
                 async for message in client.messages:
                     tg.create_task(self._serve(client, str(message.topic), bytes(message.payload)))
 
@@ -107,6 +111,13 @@ class MqttAgent:
         out = reply(msg.envelope, code, output)
         await client.publish(out.topic, out.payload, qos=out.qos)
 
+    async def _osd_loop(self, client: aiomqtt.Client) -> None:
+        while True:
+            out = build(Channel.OSD, self.sn, "payload_osd", self.agent.osd())
+            await client.publish(out.topic, out.payload, qos=out.qos)
+            _raise_if_cancelling()
+            await asyncio.sleep(self.osd_interval_s)
+
     async def _detect_loop(self, client: aiomqtt.Client) -> None:
         while True:
             published = await asyncio.to_thread(self.agent.step)
@@ -116,4 +127,13 @@ class MqttAgent:
                 self.published += 1
                 if self.on_published is not None:
                     self.on_published(published, time.time())
+            _raise_if_cancelling()
             await asyncio.sleep(self.tick_s)
+
+
+def _raise_if_cancelling() -> None:
+    """Re-raise a cancellation that an inner ``asyncio.wait_for`` swallowed (a Python 3.11 race in
+    aiomqtt's publish); without this a cancelled loop would sleep on and its TaskGroup never exit."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

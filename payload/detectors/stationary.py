@@ -34,6 +34,7 @@ class StationaryParams:
     min_stay_s: float = 20.0
     min_area_m2: float = 1.0
     drain_rate: float = 2.0
+    merge_m: float = 0.6
     """Evidence drains this many times faster than it builds when a pixel is not static."""
     align: bool = True
 
@@ -99,6 +100,8 @@ class StationaryObjectDetector:
             cv2.accumulateWeighted(img, bg, 1.0 - math.exp(-dt / tau), mask=valid_u8)
         stayed = ev >= self.p.min_stay_s
         m = cv2.morphologyEx(stayed.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        k = max(round(self.p.merge_m / gsd_m) | 1, 3)  # parts of one object (canopy stripes) join
+        m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
         n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
         px_m2 = gsd_m * gsd_m
         h_inv = np.asarray(np.linalg.inv(h), dtype=np.float64)

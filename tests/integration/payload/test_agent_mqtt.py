@@ -39,6 +39,7 @@ class Cloud:
         self.replies: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.status: list[dict[str, Any]] = []
+        self.osd: list[dict[str, Any]] = []
         self.changed = asyncio.Event()
 
     async def listen(self) -> None:
@@ -51,6 +52,8 @@ class Cloud:
                 self.events.append(body)
             elif name.endswith("status"):
                 self.status.append(body)
+            elif name.endswith("osd"):
+                self.osd.append(body)
             self.changed.set()
 
     async def until(self, predicate: Callable[[], bool], timeout_s: float) -> None:
@@ -84,10 +87,14 @@ async def running(world: World, tmp_path: Path):
     latencies: list[float] = []
     async with EmbeddedBroker() as broker:
         mqtt_agent = MqttAgent(
-            agent, broker.url.host, broker.url.port, on_published=lambda p, t: latencies.append(t)
+            agent,
+            broker.url.host,
+            broker.url.port,
+            osd_interval_s=0.2,
+            on_published=lambda p, t: latencies.append(t),
         )
         async with aiomqtt.Client(broker.url.host, broker.url.port, identifier="cloud-test") as client:
-            for ch in (Channel.SERVICES_REPLY, Channel.EVENTS, Channel.STATUS):
+            for ch in (Channel.SERVICES_REPLY, Channel.EVENTS, Channel.STATUS, Channel.OSD):
                 await client.subscribe(topic(ch, SN), qos=1)
             cloud = Cloud(client)
             async with asyncio.TaskGroup() as tg:
@@ -155,9 +162,14 @@ async def test_detection_services_and_events(running, world: World) -> None:
     assert (await cloud.call("ir_measure_point", {"x": 2.0, "y": 0.5}))["result"] == 10002
     assert (await cloud.call("cover_open", {}))["result"] == 10001
 
+    busy = [o["data"] for o in cloud.osd if o["data"]["detecting"]]
+    assert busy and busy[-1]["thermal_online"] and busy[-1]["rgb_online"] and busy[-1]["leads_published"] >= 1
+    assert "fire" in busy[-1]["classes"] and busy[-1]["frame_age_s"] < 5
+
     assert (await cloud.call("ai_detect_stop", {}))["result"] == 0
     await asyncio.sleep(0.3)
     n = len(cloud.events)
     await asyncio.sleep(1.5)
     assert len(cloud.events) == n
+    assert cloud.osd[-1]["data"]["detecting"] is False
     assert any(s["data"]["online"] for s in cloud.status)

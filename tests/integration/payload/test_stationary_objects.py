@@ -23,7 +23,7 @@ def at(scene: SceneMap, e: float, n: float) -> tuple[float, float]:
 
 
 def fly(
-    scene: SceneMap, incidents: list[Incident], until_s: float, road_only: bool
+    scene: SceneMap, incidents: list[Incident], until_s: float, road_only: bool, agl_m: float = 90.0
 ) -> list[tuple[float, Lead]]:
     renderer = CameraRenderer(scene, incidents)
     rng = np.random.default_rng(2)
@@ -31,7 +31,7 @@ def fly(
     poses = []
     for _ in np.arange(0.0, until_s, 2.0):
         lon, lat = offset_to_wgs84(centre[0], centre[1], *rng.normal(0, 0.4, 2))
-        poses.append(CameraPose(float(lon), float(lat), 90.0, float(rng.normal(0, 0.4))))
+        poses.append(CameraPose(float(lon), float(lat), agl_m, float(rng.normal(0, 0.4))))
     road = scene.roads[0]
     half = road.width_m / 2
     (x0, y0), (x1, y1) = road.start, road.end
@@ -55,8 +55,8 @@ def test_still_scene_yields_nothing(scene: SceneMap) -> None:
     assert fly(scene, [], 40.0, road_only=False) == []
 
 
-@pytest.mark.parametrize("road_only", [True, False])
-def test_stalls_reported_only_after_they_stayed(scene: SceneMap, road_only: bool) -> None:
+@pytest.mark.parametrize(("agl_m", "road_only"), [(60.0, True), (90.0, False), (120.0, True)])
+def test_stalls_reported_only_after_they_stayed(scene: SceneMap, agl_m: float, road_only: bool) -> None:
     stalls = Incident(
         "stalls-1",
         IncidentKind.STALLS,
@@ -67,7 +67,7 @@ def test_stalls_reported_only_after_they_stayed(scene: SceneMap, road_only: bool
         temperature_c=22.0,
         start_s=START_S,
     )
-    found = fly(scene, [stalls], 40.0, road_only)
+    found = fly(scene, [stalls], 40.0, road_only, agl_m)
     assert found, "no stationary object reported"
     assert min(t for t, _ in found) >= START_S + STAY_S
     truths = stalls.member_positions()
