@@ -65,7 +65,7 @@ async def test_arm_is_refused_until_health_is_ok(backend: str) -> None:
 
 
 async def test_sortie_takeoff_goto_2km_orbit_return_land(backend: str) -> None:
-    async with flight_world(backend, speed=FAST) as world:
+    async with flight_world(backend, speed=1.5 * FAST) as world:  # the longest flight: 2 km out and back
         link = world.links[0]
         home = (await wait_healthy(world, link)).home
         assert home is not None
