@@ -394,11 +394,13 @@ class FleetManager:
 
 
 def _drone_changed(a: DroneState, b: DroneState) -> bool:
-    """A change worth an event: flight state, link, mode, a whole percent of battery, ~1 m of position."""
+    """A change worth an event: flight state, link, mode, a whole percent of battery, ~1 m of position
+    or height."""
 
     def key(s: DroneState) -> tuple[object, ...]:
         pos = None if s.lon_deg is None or s.lat_deg is None else (round(s.lon_deg, 5), round(s.lat_deg, 5))
         battery = None if s.battery_pct is None else math.floor(s.battery_pct)
-        return (s.in_air, s.armed, s.link_ok, s.flight_mode, battery, pos, s.restored)
+        height = None if s.rel_alt_m is None else round(s.rel_alt_m)
+        return (s.in_air, s.armed, s.link_ok, s.flight_mode, battery, pos, height, s.restored)
 
     return key(a) != key(b)
