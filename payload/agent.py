@@ -119,6 +119,7 @@ class OnboardAgent:
         self._last_run_s = -1e18
         self._lock = threading.Lock()
         self.leads_published = 0
+        self._processed: dict[FrameKind, Frame] = {}
 
     # -- services -------------------------------------------------------------------------------
 
@@ -247,6 +248,10 @@ class OnboardAgent:
             self.speaker.stop()
         return Result.OK, None
 
+    def pipeline_tracks(self) -> int:
+        """Objects being followed by the running detection (0 when stopped)."""
+        return 0 if self._pipeline is None else len(self._pipeline.tracker.tracks)
+
     def osd(self) -> PayloadOsd:
         """The payload's periodic telemetry."""
         now = self.clock()
@@ -282,7 +287,8 @@ class OnboardAgent:
             if not active or pipeline is None or now - self._last_run_s < 1.0 / self.rate_hz:
                 return None
             self._last_run_s = now
-        rgb, thermal = self.latest.get(FrameKind.RGB), self.latest.get(FrameKind.THERMAL)
+        # each frame is processed once: a stalled source must not confirm a lead by repetition
+        rgb, thermal = (self._fresh(kind) for kind in (FrameKind.RGB, FrameKind.THERMAL))
         if rgb is None and thermal is None:
             return None
         leads = [
@@ -294,6 +300,13 @@ class OnboardAgent:
             return None
         self.leads_published += len(leads)
         return self._event(leads, rgb, thermal)
+
+    def _fresh(self, kind: FrameKind) -> Frame | None:
+        frame = self.latest.get(kind)
+        if frame is None or self._processed.get(kind) is frame:
+            return None
+        self._processed[kind] = frame
+        return frame
 
     def _event(self, leads: list[Lead], rgb: Frame | None, thermal: Frame | None) -> Published:
         shown = rgb if any(lead.camera is FrameKind.RGB for lead in leads) and rgb is not None else thermal
