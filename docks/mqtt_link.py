@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from docks.broker_url import BrokerUrl
 from docks.mqtt_session import MqttSession, NotConnectedError
-from docks.ports import DockTimeoutError, DockUnreachableError, Listener
+from docks.ports import DockReplyError, DockTimeoutError, DockUnreachableError, Listener
 from docks.presence import Presence, PresenceTracker
 from docks.protocol import Channel, DeviceStatus, Message, ProtocolError, build, decode, event_ack, services
 from docks.protocol.topics import QOS, cloud_subscriptions
@@ -152,6 +152,9 @@ class MqttDockLink:
         except ProtocolError as exc:
             self.rejected[exc.kind] += 1
             log.warning("dropped message on %s: %s", topic_name, exc.reason)
+            pending = self._pending.get(exc.envelope.tid) if exc.envelope is not None else None
+            if pending is not None and not pending.done() and topic_name.endswith("/services_reply"):
+                pending.set_exception(DockReplyError(f"{topic_name}: {exc.reason}"))
             return
         now_s = self._clock()
         channel = message.channel

@@ -83,6 +83,7 @@ class MqttSession:
         self._paused = asyncio.Event()
         self._paused.set()  # set = allowed to connect
         self._closing = False
+        self._in_connect_hook = False
         self.connects = 0
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -148,7 +149,7 @@ class MqttSession:
 
     async def publish(self, out: Outgoing, *, wait_s: float = 0.0) -> None:
         """Publish, waiting up to ``wait_s`` for a connection; raise :class:`NotConnectedError`."""
-        if not self.connected:
+        if not self.connected and not self._in_connect_hook:
             await self.wait_connected(wait_s)
         client = self._client
         if client is None:
@@ -188,15 +189,19 @@ class MqttSession:
                     self._client = client
                     for topic_filter, qos in self._subscriptions:
                         await client.subscribe(topic_filter, qos=qos)
-                    self._connected.set()
                     self.connects += 1
                     attempt = 0
                     log.info("%s connected to %s", self.client_id, self.url)
                     if self._on_connect is not None:
+                        # publishes of the hook (e.g. status online) go out before anyone else's
+                        self._in_connect_hook = True
                         try:
                             await self._on_connect()
                         except NotConnectedError as exc:
                             log.warning("%s: on-connect publish failed: %s", self.client_id, exc)
+                        finally:
+                            self._in_connect_hook = False
+                    self._connected.set()
                     async for message in client.messages:
                         self._dispatch(str(message.topic), message.payload)
             except aiomqtt.MqttError as exc:

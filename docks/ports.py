@@ -30,6 +30,10 @@ class DockUnreachableError(DockLinkError, ConnectionError):
     """The link has no broker connection."""
 
 
+class DockReplyError(DockLinkError):
+    """The device answered, but its reply failed validation (``reason`` says why)."""
+
+
 class DockLink(Protocol):
     """Commands to docks and payload computers, and the messages they send."""
 
@@ -46,7 +50,8 @@ class DockLink(Protocol):
 
         Returns the reply message: ``message.body`` is the :class:`ServiceReply` (``result`` 0 = ok,
         else a :class:`docks.result_codes.ResultCode`), ``message.output`` the validated output.
-        Raises :class:`DockTimeoutError` or :class:`DockUnreachableError`; invalid ``data`` raises
+        Raises :class:`DockTimeoutError`, :class:`DockUnreachableError` or :class:`DockReplyError`
+        (the reply failed validation); invalid ``data`` raises
         ``ValueError`` before anything is sent."""
         ...
 

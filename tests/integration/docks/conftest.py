@@ -88,9 +88,12 @@ class Recorder:
         self.messages.append(message)
         self._arrived.set()
 
-    async def wait_for(self, predicate: Callable[[Message], bool], timeout_s: float = 10.0) -> Message:
+    async def wait_for(
+        self, predicate: Callable[[Message], bool], timeout_s: float = 10.0, *, after: int = 0
+    ) -> Message:
+        """The first message (from index ``after`` on) that matches ``predicate``."""
         async with asyncio.timeout(timeout_s):
-            seen = 0
+            seen = after
             while True:
                 for message in self.messages[seen:]:
                     if predicate(message):

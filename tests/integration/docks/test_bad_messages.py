@@ -11,8 +11,10 @@ import aiomqtt
 import pytest
 
 from docks.broker_url import BrokerUrl
-from docks.ports import reply_of
-from docks.protocol import Channel, build, decode, topic
+from docks.mqtt_device import MqttDeviceClient
+from docks.mqtt_link import MqttDockLink
+from docks.ports import DockReplyError, reply_of
+from docks.protocol import Channel, Message, build, decode, topic
 from docks.result_codes import ResultCode
 from docks.settings import MqttSettings
 from sim.clock import SimClock
@@ -59,7 +61,7 @@ async def test_bad_telemetry_is_dropped_with_a_logged_reason(
         assert osd_topic in logged
         # nothing else broke
         seen = len(rec.messages)
-        await rec.wait_for(lambda m: m.channel is Channel.OSD and rec.messages.index(m) >= seen)
+        await rec.wait_for(lambda m: m.channel is Channel.OSD, after=seen)
         assert reply_of(await link.call(sn, "cover_open", timeout_s=10)).ok
 
 
@@ -101,3 +103,17 @@ async def test_link_refuses_to_send_invalid_requests(
             await link.call(sn, "warp_jump")
         with pytest.raises(ValueError, match="flighttask_prepare"):
             await link.call(sn, "flighttask_prepare", {"flight_id": ""})
+
+
+async def test_an_invalid_reply_fails_the_call_at_once(
+    broker_url: BrokerUrl, sn: str, settings: MqttSettings
+) -> None:
+    async def sloppy(message: Message) -> tuple[int, dict[str, object]]:
+        return ResultCode.OK, {"cover_state": "ajar"}
+
+    async with MqttDockLink(broker_url, settings, client_id=f"cloud-{sn}", devices=[sn]) as link:
+        await link.wait_connected(5)
+        async with MqttDeviceClient(broker_url, sn, sloppy, settings=settings) as device:
+            await device.session.wait_connected(5)
+            with pytest.raises(DockReplyError, match="cover_state"):
+                await link.call(sn, "cover_open", timeout_s=30)

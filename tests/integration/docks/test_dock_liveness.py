@@ -28,8 +28,8 @@ async def test_last_will_marks_a_dead_dock_offline_and_it_comes_back(
         osd_before = rec.count(lambda m: m.channel is Channel.OSD)
         dock.inject(offline=False)
         seen = len(rec.messages)
-        await rec.wait_for(lambda m: rec.messages.index(m) >= seen and status_is(True)(m))
-        await rec.wait_for(lambda m: m.channel is Channel.OSD and rec.messages.index(m) >= seen)
+        await rec.wait_for(status_is(True), after=seen)
+        await rec.wait_for(lambda m: m.channel is Channel.OSD, after=seen)
         assert rec.count(lambda m: m.channel is Channel.OSD) > osd_before
         assert link.live(sn)
 
@@ -51,7 +51,7 @@ async def test_silent_dock_goes_stale_within_the_stale_time_and_recovers(
         assert age is not None and age > settings.stale_after_s
         dock.inject(stale_telemetry=False)
         seen = len(rec.messages)
-        await rec.wait_for(lambda m: m.channel is Channel.OSD and rec.messages.index(m) >= seen)
+        await rec.wait_for(lambda m: m.channel is Channel.OSD, after=seen)
         assert link.live(sn)
 
 

@@ -46,13 +46,15 @@ async def test_cover_and_charging_services(
         assert closed.output == CoverOutput(cover_state=CoverState.CLOSED)
 
         stopped = await link.call(sn, "charge_stop", timeout_s=10)
+        stopped_at = len(rec.messages)
         assert isinstance(stopped.output, ChargeOutput) and stopped.output.charge_state is ChargeState.IDLE
         started = await link.call(sn, "charge_start", timeout_s=10)
         assert isinstance(started.output, ChargeOutput)
         assert started.output.charge_state is ChargeState.CHARGING
         assert started.output.drone_battery_pct is not None and started.output.drone_battery_pct >= 50.0
         charging = await rec.wait_for(
-            lambda m: is_osd(m) and m.body.mode is DockMode.CHARGING  # type: ignore[attr-defined]
+            lambda m: is_osd(m) and m.body.mode is DockMode.CHARGING,  # type: ignore[attr-defined]
+            after=stopped_at,
         )
         assert isinstance(charging.body, DockOsd) and charging.body.charge_state is ChargeState.CHARGING
 
@@ -82,9 +84,11 @@ async def test_flighttask_prepare_reports_progress_and_readies_the_dock(
         away = await rec.wait_for(lambda m: is_osd(m) and not m.body.drone_in_dock)  # type: ignore[attr-defined]
         assert isinstance(away.body, DockOsd) and away.body.drone_battery_pct is None
         assert away.body.mode is DockMode.WORKING
+        landed_at = len(rec.messages)
         dock.drone_landed(battery_pct=31.0)
         back = await rec.wait_for(
-            lambda m: is_osd(m) and m.body.mode is DockMode.CHARGING  # type: ignore[attr-defined]
+            lambda m: is_osd(m) and m.body.mode is DockMode.CHARGING,  # type: ignore[attr-defined]
+            after=landed_at,
         )
         assert isinstance(back.body, DockOsd) and back.body.cover_state is CoverState.CLOSED
         assert back.body.drone_battery_pct is not None and 31.0 <= back.body.drone_battery_pct < 90.0
@@ -141,7 +145,5 @@ async def test_device_reboot_goes_offline_and_comes_back(
         await rec.wait_for(lambda m: m.channel is Channel.STATUS and not m.body.online)  # type: ignore[attr-defined]
         assert link.presence(sn).online is False
         offline_at = len(rec.messages)
-        await rec.wait_for(
-            lambda m: m.channel is Channel.STATUS and m.body.online and rec.messages.index(m) >= offline_at  # type: ignore[attr-defined]
-        )
+        await rec.wait_for(lambda m: m.channel is Channel.STATUS and m.body.online, after=offline_at)  # type: ignore[attr-defined]
         assert reply_of(await link.call(sn, "cover_open", timeout_s=10)).ok
