@@ -263,7 +263,10 @@ class FleetManager:
         """Check for stale data and save changes until cancelled (then save once more)."""
         try:
             while True:
-                self.check()
+                try:
+                    self.check()
+                except Exception:  # a bug must not stop the watch over the other docks
+                    log.exception("fleet stale check failed")
                 await self.save_if_due()
                 await self.clock.sleep(self.settings.check_interval_s)
         finally:
