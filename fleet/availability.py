@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from docks.charging import FULL_PCT
 from fleet.battery import (
     airborne_energy_pct,
     reference_energy_pct,
@@ -320,7 +321,8 @@ def _energy_gate(
         if state.charging:
             notes.append("charging")
         return needed, margin, None
-    if state.charging and "charger" not in state.faults:
+    # A dock reports "full" at FULL_PCT and stops: a need above it is never met by waiting.
+    if state.charging and "charger" not in state.faults and needed < FULL_PCT:
         ready_in = time_to_charge_s(battery_pct, needed, dock.spec.charge_20_90_s)
         text = f"charging: ready in {duration_text(ready_in)}"
         reasons.append(Reason(ReasonCode.CHARGING, text, battery_pct, needed))

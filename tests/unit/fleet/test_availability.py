@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from docks.charging import FULL_PCT
 from fleet.availability import (
     GateLimits,
     SortieGeometry,
@@ -189,6 +190,18 @@ def test_charging_says_when_it_will_be_ready() -> None:
     assert a.codes == (ReasonCode.CHARGING,)
     assert a.ready_in_s == pytest.approx(expected_s)
     assert a.summary == f"charging: ready in {math.ceil(expected_s / 60)} min"
+
+
+def test_no_ready_time_is_promised_above_what_a_full_charge_reaches() -> None:
+    # The distance whose sortie needs more than the dock ever reports, but not over 100 %.
+    dist = next(
+        d for d in range(2000, 10000, 5) if sortie_energy_pct(d, 0.0, DOCK2.reach, DOCK2.energy) > FULL_PCT
+    )
+    needed = sortie_energy_pct(dist, 0.0, DOCK2.reach, DOCK2.energy)
+    assert FULL_PCT < needed <= 100.0
+    far = sortie(DOCK2, float(dist))
+    a = avail(battery_pct=90.0, charging=True, sortie=far)
+    assert a.codes == (ReasonCode.BATTERY,) and a.ready_in_s is None
 
 
 def test_a_charging_drone_with_enough_battery_may_launch() -> None:
