@@ -43,7 +43,7 @@ LegCost = Callable[[FloatArray, FloatArray], FloatArray]
 
 _NUDGE_M = 0.01
 _QUAD_SEGS = 2
-_CAND_CHUNK = 1 << 22  # (points x nodes) candidate costs per block
+_CAND_CHUNK = 1 << 20  # (points x nodes) candidate costs per block
 
 
 def euclidean_leg(dx_m: FloatArray, dy_m: FloatArray) -> FloatArray:
