@@ -4,6 +4,7 @@ reduction, greedy never better than exact, and the geometry that builds a proble
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -14,7 +15,15 @@ from geo.model import DockSite, ReachParams, Wind
 from geo.siting import solve_max_cover, solve_p_center, solve_set_cover
 from geo.siting_models import Objective, SitingError, SitingProblem
 from geo.siting_plan import candidate_grid, demand_cells, plan_sites
-from geo.siting_rows import coverage_matrix, greedy_cover, level_weights, reduce_rows
+from geo.siting_rows import (
+    coverage_matrix,
+    fill_min_max,
+    greedy_cover,
+    kth_response_s,
+    level_weights,
+    reduce_rows,
+    swap_improve,
+)
 
 TARGET_S = 250.0
 
@@ -190,3 +199,14 @@ def test_plan_sites_keeps_fixed_docks_and_names_new_ones() -> None:
     assert len(ids) == 2 and ids[1] == "D02"
     assert plan.docks[1].x_m > 3000.0  # the second dock serves the east half
     assert plan.solution.value <= plan.solution.greedy_value
+
+
+def test_local_search_never_worsens_and_keeps_fixed_docks() -> None:
+    p = instance(21, m=40, n=200, fixed=(0,))
+    fixed = np.zeros(p.n_candidates, dtype=bool)
+    fixed[0] = True
+    for k in (1, 2):
+        start = fill_min_max(p.cost_s, fixed, 5, k)
+        improved = swap_improve(p.cost_s, start, fixed, k, time.perf_counter() + 30.0)
+        assert improved.sum() == start.sum() == 5 and improved[0]
+        assert kth_response_s(p.cost_s, improved, k).max() <= kth_response_s(p.cost_s, start, k).max()
