@@ -50,6 +50,7 @@ class MqttAgent:
         self.osd_interval_s = osd_interval_s
         self.on_published = on_published
         self.connected = asyncio.Event()
+        self._was_up = False
         self.published = 0
         self.rejected = 0
 
@@ -64,16 +65,21 @@ class MqttAgent:
         return out.topic, out.payload
 
     async def run(self, min_backoff_s: float = 0.5, max_backoff_s: float = 15.0) -> None:
+        """Connect, serve, and reconnect after any broker loss (exponential backoff with jitter,
+        reset once a session came up) until cancelled."""
         attempt = 0
         while True:
+            lost: object = "session ended"
             try:
                 await self._session()
-            except aiomqtt.MqttError as exc:
-                self.connected.clear()
-                attempt += 1
-                delay = min(max_backoff_s, min_backoff_s * 2 ** min(attempt, 10)) * random.uniform(0.5, 1.0)
-                log.warning("payload %s: MQTT %s; reconnecting in %.1f s", self.sn, exc, delay)
-                await asyncio.sleep(delay)
+            except* aiomqtt.MqttError as group:  # from the session's task group, or connecting
+                lost = group.exceptions[0]
+            self.connected.clear()
+            attempt = 0 if self._was_up else attempt + 1
+            self._was_up = False
+            delay = min(max_backoff_s, min_backoff_s * 2 ** min(attempt, 10)) * random.uniform(0.5, 1.0)
+            log.warning("payload %s: MQTT %s; reconnecting in %.1f s", self.sn, lost, delay)
+            await asyncio.sleep(delay)
 
     async def _session(self) -> None:
         will_topic, will_payload = self._status(online=False)
@@ -89,6 +95,7 @@ class MqttAgent:
             await client.publish(status_topic, online, qos=1, retain=True)
             await client.subscribe(topic(Channel.SERVICES, self.sn), qos=1)
             self.connected.set()
+            self._was_up = True
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._detect_loop(client))
                 tg.create_task(self._osd_loop(client))
