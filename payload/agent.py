@@ -144,13 +144,20 @@ class OnboardAgent:
             Label.CROWD,
             Label.STATIONARY_OBJECT,
         }
+        model_classes = self._model_classes()
         if self.person_detector is not None:
             classes.add(Label.PERSON)
         if self.thermal_source is None:
             classes -= {Label.HOT_SPOT, Label.WARM_BODY, Label.CROWD}
         if self.rgb_source is None:
             classes -= {Label.FIRE, Label.SMOKE, Label.STATIONARY_OBJECT, Label.PERSON}
-        return {str(c) for c in classes}
+            model_classes = set()
+        return {str(c) for c in classes} | model_classes
+
+    def _model_classes(self) -> set[str]:
+        """The class names of a plugged-in model (e.g. ``car``, ``boat``): it can look for those too."""
+        names = getattr(self.person_detector, "class_names", None)
+        return {str(n) for n in names} if names else set()
 
     def _svc_ai_detect_start(self, data: AiDetectStart) -> tuple[int, BaseModel | None]:
         supported = self._supported()
@@ -158,7 +165,7 @@ class OnboardAgent:
         unknown = wanted - supported
         if unknown:
             raise ValueError(f"unsupported classes {sorted(unknown)} (this payload: {sorted(supported)})")
-        detectors = {CLASS_DETECTORS[c] for c in wanted}
+        detectors = {CLASS_DETECTORS.get(c, DetectorName.PERSON) for c in wanted}
         with self._lock:
             self._pipeline = DetectionPipeline(
                 detectors, self.config.pipeline, person_detector=self.person_detector

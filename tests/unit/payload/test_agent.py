@@ -44,3 +44,24 @@ def test_services_without_hardware() -> None:
     assert agent.handle("ir_measure_point", IrMeasurePoint(x=0.5, y=0.5))[0] == Result.WRONG_MODE
     assert agent.handle("ai_detect_start", AiDetectStart(classes=("fire",)))[0] == Result.INVALID_PARAMS
     assert agent.handle("flighttask_prepare", AiDetectStart())[0] == Result.UNKNOWN_METHOD
+
+
+class Model:
+    """A plugged-in detector with its own classes (stands in for an ONNX model)."""
+
+    class_names = ("person", "car", "boat")
+
+    def detect(self, bgr):  # type: ignore[no-untyped-def]
+        return []
+
+
+class Blank(OneFrame):
+    def __init__(self) -> None:
+        self.frame = Frame(np.zeros((48, 64, 3), np.uint8), FrameKind.RGB, 1.0, CAM, POSE)
+
+
+def test_a_plugged_in_model_adds_its_classes() -> None:
+    agent = OnboardAgent(AgentConfig("P1"), rgb=Blank(), person_detector=Model())
+    code, out = agent.handle("ai_detect_start", AiDetectStart(classes=("car", "boat", "fire")))
+    assert code == Result.OK and set(out.classes) == {"car", "boat", "fire"}  # type: ignore[union-attr]
+    assert agent.handle("ai_detect_start", AiDetectStart(classes=("warm_body",)))[0] == Result.INVALID_PARAMS
