@@ -178,6 +178,7 @@ class MqttSession:
             keepalive=self._keepalive_s,
             timeout=10.0,
             tls_context=tls,
+            socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),  # no Nagle delay on replies
         )
 
     async def _run(self) -> None:
