@@ -3,6 +3,7 @@
 The camera renderer draws them and tests score the payload detectors against them. A crowd and a
 row of stalls are made of members (people, stalls) whose positions are deterministic for an id.
 A ``decoy`` is a ginger-orange tarp at ambient temperature: it must never be reported as fire.
+``end_s`` ends an incident (disposal), so a revisit can check that it is gone.
 """
 
 from __future__ import annotations
@@ -65,13 +66,17 @@ class Incident:
     count: int = 1
     heading_deg: float = 0.0
     smoke: bool = True
+    end_s: float | None = None
+    """When it was dealt with (fire out, stalls cleared, crowd gone); None = still there."""
 
     def __post_init__(self) -> None:
         if self.size_m <= 0 or self.count < 1:
             raise ValueError(f"incident {self.incident_id}: size_m and count must be positive")
+        if self.end_s is not None and self.end_s <= self.start_s:
+            raise ValueError(f"incident {self.incident_id}: end_s must come after start_s")
 
     def active(self, t_s: float) -> bool:
-        return t_s >= self.start_s
+        return t_s >= self.start_s and (self.end_s is None or t_s < self.end_s)
 
     def _rng(self) -> np.random.Generator:
         seed = int.from_bytes(hashlib.sha256(self.incident_id.encode()).digest()[:8], "little")
