@@ -303,8 +303,9 @@ class OnboardAgent:
             for lead in pipeline.process(rgb, thermal)
             if lead.label in self.classes and lead.confidence >= self.confidence_min
         ]
-        if not leads:
-            return None
+        with self._lock:
+            if not leads or self._pipeline is not pipeline:  # stopped or restarted meanwhile: drop
+                return None
         self.leads_published += len(leads)
         return self._event(leads, rgb, thermal)
 
