@@ -15,13 +15,13 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from docks.broker_url import BrokerUrl
 from docks.mqtt_session import MqttSession, NotConnectedError
-from docks.ports import DockReplyError, DockTimeoutError, DockUnreachableError, Listener
+from docks.ports import DockLink, DockReplyError, DockTimeoutError, DockUnreachableError, Listener
 from docks.presence import Presence, PresenceTracker
 from docks.protocol import Channel, DeviceStatus, Message, ProtocolError, build, decode, event_ack, services
 from docks.protocol.topics import QOS, cloud_subscriptions
@@ -189,3 +189,7 @@ class MqttDockLink:
         task = asyncio.get_running_loop().create_task(send())
         self._ack_tasks.add(task)
         task.add_done_callback(self._ack_tasks.discard)
+
+
+if TYPE_CHECKING:  # the adapter honours the port
+    _port_check: DockLink = MqttDockLink(BrokerUrl("127.0.0.1", 1883))

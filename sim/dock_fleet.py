@@ -109,6 +109,17 @@ def dock_configs_from_geojson(
     return configs
 
 
+def device_url(url: BrokerUrl, sn: str) -> BrokerUrl:
+    """Per-device credentials: ``{sn}`` in the URL's username or password becomes each dock's serial,
+    e.g. ``mqtt://{sn}:{sn}-secret@host`` (for brokers with one user per device, ``docs/mosquitto``)."""
+    user, password = url.username, url.password
+    if (user and "{sn}" in user) or (password and "{sn}" in password):
+        return url.with_credentials(
+            user.replace("{sn}", sn) if user else user, password.replace("{sn}", sn) if password else password
+        )
+    return url
+
+
 class SimDockFleet:
     """Runs a list of :class:`SimDock` on one broker: ``async with SimDockFleet(...) as fleet``."""
 
@@ -120,7 +131,7 @@ class SimDockFleet:
         weather: Weather,
         settings: MqttSettings | None = None,
     ) -> None:
-        self.docks = {c.sn: SimDock(c, url, clock, weather, settings) for c in configs}
+        self.docks = {c.sn: SimDock(c, device_url(url, c.sn), clock, weather, settings) for c in configs}
         self._stack = contextlib.AsyncExitStack()
 
     def __getitem__(self, sn: str) -> SimDock:

@@ -4,7 +4,9 @@
 
 Docks come from the docks file named in the settings (``[district] docks``) or ``--docks``; dock types
 from ``[dock_types.*]``. ``--broker embedded`` (the default when the settings say so) starts an
-in-process broker and prints its URL. Runs until interrupted or for ``--duration`` sim seconds.
+in-process broker and prints its URL. With one MQTT user per device (``docs/mosquitto``) write the
+credentials as ``mqtt://{sn}:{sn}-password@host``. Runs until interrupted or for ``--duration`` sim
+seconds.
 """
 
 from __future__ import annotations
@@ -29,7 +31,12 @@ from sim.weather import GustyWind, Rainfall, Weather
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("docks", help="run the simulated docks on an MQTT broker")
     p.add_argument("--config", type=Path, default=None, help="skyloop.toml (default: the shipped one)")
-    p.add_argument("--broker", default=None, help="mqtt[s]://user:pass@host:port, or 'embedded'")
+    p.add_argument(
+        "--broker",
+        default=None,
+        help="mqtt[s]://user:pass@host:port ('{sn}' in user or password becomes each dock's serial), "
+        "or 'embedded' (default: [mqtt] broker_url of the config)",
+    )
     p.add_argument("--speed", type=float, default=1.0, help="sim speed-up factor (default 1)")
     p.add_argument("--docks", type=Path, default=None, help="docks GeoJSON (default: from the config)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many sim seconds")

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from docks.broker_url import BrokerUrl
+from docks.broker_url import BrokerUrl, parse_broker_url
 from docks.model import CoverState
 from docks.mqtt_device import MqttDeviceClient
 from docks.mqtt_link import MqttDockLink
@@ -17,6 +17,10 @@ from docks.ports import reply_of
 from docks.protocol import Channel, CoverOutput, Message, build, topic
 from docks.result_codes import ResultCode
 from docks.settings import MqttSettings
+from sim.clock import SimClock
+from sim.dock import SimDockConfig
+from sim.dock_fleet import SimDockFleet
+from sim.weather import Weather
 from tests.integration.docks.conftest import Recorder
 from tests.integration.docks.private_mosquitto import PrivateMosquitto, mosquitto_binary
 
@@ -100,3 +104,18 @@ async def test_anonymous_and_wrong_passwords_are_refused(broker: PrivateMosquitt
 
 def _hms() -> dict[str, object]:
     return {"alerts": [{"code": "x", "level": 1, "module": "cover", "message": "test"}]}
+
+
+async def test_sim_docks_log_in_as_themselves(broker: PrivateMosquitto, weather: Weather) -> None:
+    settings = MqttSettings(reconnect_min_s=0.05, reconnect_max_s=0.5)
+    template = parse_broker_url(f"mqtt://{{sn}}:pw-{{sn}}-secret@127.0.0.1:{broker.port}")
+    configs = [SimDockConfig(sn=sn, longitude_deg=113.8, latitude_deg=34.8) for sn in ("D01", "D02")]
+    recorder = Recorder()
+    async with MqttDockLink(broker.url("skyloop-mission"), settings) as link:
+        link.add_listener(recorder)
+        await link.wait_connected(5)
+        async with SimDockFleet(configs, template, SimClock(100.0), weather, settings) as fleet:
+            await fleet.wait_connected(5)
+            for sn in ("D01", "D02"):
+                await recorder.wait_for(lambda m, sn=sn: m.sn == sn and m.channel is Channel.OSD)
+                assert reply_of(await link.call(sn, "charge_stop", timeout_s=5)).ok
