@@ -191,6 +191,7 @@ class SimDock:
     async def _close_after_landing(self) -> None:
         if self.cover is not CoverState.CLOSED:
             await self._move_cover(CoverState.CLOSED)
+        self._charge_tick()  # charging starts now, not at touchdown
         self.charging = self.battery_pct < FULL_PCT
         self._set_idle_mode()
 
