@@ -121,7 +121,8 @@ def _generate_rows(
 
     A subset is a relaxation, so "infeasible" and every dual bound hold for the full model; an
     answer that meets every row is feasible (and optimal when the subset model was solved to
-    optimality). Returns the outcome and the number of rows in the last model.
+    optimality). When minimising and time runs out, the last subset answer is completed greedily
+    into a feasible one. Returns the outcome and the number of rows in the last model.
     """
     a, need = rows.rows, rows.need
     total, m = int(a.shape[0]), int(a.shape[1])
@@ -132,10 +133,19 @@ def _generate_rows(
         active |= seed
     c = np.ones(m) if minimise else np.zeros(m)
     bound = -math.inf
+    last: BoolArray | None = None
+
+    def out_of_time() -> _Milp:
+        if minimise and last is not None:
+            repaired = greedy_cover(a, need, last)
+            if repaired is not None:
+                return _Milp("feasible", repaired, bound)
+        return _Milp("unknown", None, bound)
+
     while True:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
-            return _Milp("unknown", None, bound), int(active.sum())
+            return out_of_time(), int(active.sum())
         sub = sp.csr_array(a[active], dtype=np.float64)
         con = [LinearConstraint(sub, need[active].astype(np.float64), np.inf)]
         if cap is not None:
@@ -143,7 +153,10 @@ def _generate_rows(
         res = _run_milp(c, m, con, fixed, 0, remaining)
         bound = max(bound, res.bound)
         if res.chosen is None:
+            if res.status == "unknown":
+                return out_of_time(), int(active.sum())
             return _Milp(res.status, None, bound), int(active.sum())
+        last = res.chosen
         short = np.flatnonzero(a @ res.chosen.astype(np.int64) < need)
         if len(short) == 0:
             return _Milp(res.status, res.chosen, bound), int(active.sum())
