@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import multiprocessing as mp
 import os
 import socket
@@ -51,8 +52,9 @@ OSD = DockOsd(
 DRAIN_S = 2.0
 
 
-def _serials(count: int, prefix: str) -> list[str]:
-    return [f"{prefix}{i:04d}" for i in range(count)]
+def _serials(count: int, letter: str) -> list[str]:
+    """Serials unique to this run (a shared broker may carry other devices)."""
+    return [f"{letter}{os.getpid()}x{i:04d}" for i in range(count)]
 
 
 async def _publish(url: BrokerUrl, serials: list[str], rate_hz: float | None, seconds: float) -> int:
@@ -97,7 +99,7 @@ async def _ingest(
     ingest = Ingest(latencies_ms=[])
     settings = MqttSettings(max_payload_bytes=65_536)
 
-    prefix = serials[0][0]
+    prefix = serials[0].split("x")[0] + "x"
 
     def on_message(message: Message) -> None:
         if isinstance(message.body, DockOsd) and message.sn.startswith(prefix):
@@ -216,6 +218,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.ERROR)  # other devices on a shared broker may be invalid: not ours
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
