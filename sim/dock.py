@@ -143,9 +143,11 @@ class SimDock:
     def inject(self, **faults: bool) -> None:
         """Set faults by name, e.g. ``inject(cover_stuck=True)``; ``offline`` drops the connection
         abruptly (the broker publishes the last will) and ``offline=False`` brings it back."""
+        unknown = [name for name in faults if not hasattr(self.faults, name)]
+        if unknown:
+            raise ValueError(f"unknown fault {unknown[0]!r}")
+        self._charge_tick()  # account the charge up to the fault
         for name, value in faults.items():
-            if not hasattr(self.faults, name):
-                raise ValueError(f"unknown fault {name!r}")
             setattr(self.faults, name, value)
         if "offline" in faults:
             if faults["offline"]:
