@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from pathlib import Path
 
 from amqtt.broker import Broker
 
@@ -33,13 +34,17 @@ def free_port(host: str = HOST) -> int:
 class EmbeddedBroker:
     """``async with EmbeddedBroker() as broker: ... broker.url ...``"""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *, certfile: Path | None = None, keyfile: Path | None = None) -> None:
+        """With ``certfile`` and ``keyfile`` (PEM) the broker speaks TLS only (``mqtts://``)."""
+        if (certfile is None) != (keyfile is None):
+            raise ValueError("TLS needs both certfile and keyfile")
         self.port = port or free_port()
+        self._tls = (certfile, keyfile) if certfile is not None and keyfile is not None else None
         self._broker: Broker | None = None
 
     @property
     def url(self) -> BrokerUrl:
-        return BrokerUrl(HOST, self.port)
+        return BrokerUrl(HOST, self.port, tls=self._tls is not None)
 
     @property
     def running(self) -> bool:
@@ -51,8 +56,11 @@ class EmbeddedBroker:
         for noisy in ("transitions", "amqtt"):  # INFO on every session state change
             if logging.getLogger(noisy).level == logging.NOTSET:
                 logging.getLogger(noisy).setLevel(logging.WARNING)
+        listener: dict[str, object] = {"type": "tcp", "bind": f"{HOST}:{self.port}"}
+        if self._tls is not None:
+            listener |= {"ssl": True, "certfile": str(self._tls[0]), "keyfile": str(self._tls[1])}
         config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"{HOST}:{self.port}"}},
+            "listeners": {"default": listener},
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
         }
         for attempt in range(50):

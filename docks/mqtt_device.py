@@ -60,6 +60,7 @@ class MqttDeviceClient:
             keepalive_s=self.settings.keepalive_s,
             reconnect_min_s=self.settings.reconnect_min_s,
             reconnect_max_s=self.settings.reconnect_max_s,
+            tls_ca_file=self.settings.tls_ca_file,
         )
 
     def _status(self, *, online: bool) -> Outgoing:

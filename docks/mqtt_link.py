@@ -63,6 +63,7 @@ class MqttDockLink:
             keepalive_s=self.settings.keepalive_s,
             reconnect_min_s=self.settings.reconnect_min_s,
             reconnect_max_s=self.settings.reconnect_max_s,
+            tls_ca_file=self.settings.tls_ca_file,
         )
 
     async def __aenter__(self) -> MqttDockLink:

@@ -16,6 +16,7 @@ import random
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import aiomqtt
@@ -68,8 +69,10 @@ class MqttSession:
         keepalive_s: int = 10,
         reconnect_min_s: float = 0.2,
         reconnect_max_s: float = 30.0,
+        tls_ca_file: Path | None = None,
     ) -> None:
         self.url = url
+        self._tls_ca_file = tls_ca_file
         self.client_id = client_id
         self._subscriptions = subscriptions
         self._on_message = on_message
@@ -165,7 +168,9 @@ class MqttSession:
         will = None
         if self._will is not None:
             will = aiomqtt.Will(self._will.topic, self._will.payload, self._will.qos, self._will.retain)
-        tls = ssl.create_default_context() if self.url.tls else None
+        tls = None
+        if self.url.tls:
+            tls = ssl.create_default_context(cafile=str(self._tls_ca_file) if self._tls_ca_file else None)
         return aiomqtt.Client(
             self.url.host,
             self.url.port,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from docks.broker_url import EMBEDDED, parse_broker_url
@@ -34,6 +36,7 @@ class MqttSettings(BaseModel):
     reconnect_min_s: float = Field(0.2, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
     osd_interval_s: float = Field(2.0, gt=0, description="sim docks: OSD period (0.5 Hz)")
+    tls_ca_file: Path | None = Field(None, description="CA bundle to trust for mqtts:// (None: system CAs)")
 
     @field_validator("broker_url")
     @classmethod
