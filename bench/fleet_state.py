@@ -5,7 +5,9 @@ district): OSD ingest into fleet state (already decoded, and from raw bytes thro
 codec), the stale sweep run every second, one availability query for a named sortie, the planner's
 ``candidates`` over the whole fleet, and saving/loading the JSON state file. Then OSD messages per
 second through a real broker into fleet state (embedded amqtt; Mosquitto too when reachable at
-``SKYLOOP_TEST_MQTT_URL`` or ``--mosquitto URL``), publisher flat out, QoS 0.
+``SKYLOOP_TEST_MQTT_URL`` or ``--mosquitto URL``): publisher processes flat out, QoS 0, one
+``MqttDockLink`` feeding one ``FleetManager`` in this process — the ceiling of mission control's
+OSD path into fleet state.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import multiprocessing as mp
 import os
 import socket
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 
@@ -27,7 +32,7 @@ from docks.broker import EmbeddedBroker
 from docks.broker_url import BrokerUrl, parse_broker_url
 from docks.model import ChargeState, CoverState, DockMode, Rainfall
 from docks.mqtt_link import MqttDockLink
-from docks.protocol import Channel, DockOsd, Outgoing, build, decode
+from docks.protocol import Channel, DockOsd, Message, Outgoing, build, decode
 from fleet.feeds import attach_dock_link
 from fleet.json_state_store import JsonFleetStateStore
 from fleet.manager import FleetManager
@@ -40,7 +45,7 @@ from mission.settings import load_settings
 CENTRE_LON, CENTRE_LAT = 113.84, 34.82
 
 
-def _fleet(count: int) -> FleetManager:
+def _fleet(count: int, prefix: str = "B") -> FleetManager:
     s = load_settings()
     frame = LocalFrame.from_epsg(s.district.metric_crs or "EPSG:4547")
     types = {n: DockTypeSpec.from_mapping(n, t.model_dump()) for n, t in s.dock_types.items()}
@@ -53,7 +58,7 @@ def _fleet(count: int) -> FleetManager:
         x = cx + 4000.0 * (i % side - side / 2)
         y = cy + 4000.0 * (i // side - side / 2)
         lon, lat = frame.to_wgs84(x, y)
-        records.append(DockRecord(f"B{i:04d}", "dock3", float(lon), float(lat)))
+        records.append(DockRecord(f"{prefix}{i:04d}", "dock3", float(lon), float(lat)))
     registry = FleetRegistry(records, types, frame.to_local, reach, energy)
     return FleetManager(registry, s.fleet, wind_margin_mps=s.planning.wind_margin_mps)
 
@@ -130,41 +135,91 @@ def _decode_osd(out: Outgoing) -> DockOsd:
     return msg.body
 
 
-async def _through_broker(url: BrokerUrl, count: int, seconds: float) -> tuple[float, float, float]:
-    """Publish OSD for ``count`` docks flat out for ``seconds`` (publisher and fleet in this one
-    process, as one event loop); return (published/s, into fleet state/s, fraction delivered)."""
-    fm = _fleet(count)
+def _publisher_main(
+    host: str, port: int, items: list[tuple[str, bytes]], seconds: float, rate_hz: float | None, out: Any
+) -> None:
+    """A publisher process: each item's OSD at ``rate_hz`` (None: flat out), QoS 0, for ``seconds``;
+    puts (sent, start) with the start on ``time.monotonic`` (system-wide on Linux, so comparable with
+    the receiver's)."""
+
+    async def go() -> tuple[int, float]:
+        sent = 0
+        async with aiomqtt.Client(host, port, identifier=f"bench-pub-{os.getpid()}") as client:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < seconds:
+                round_start = time.monotonic()
+                for topic, payload in items:
+                    await client.publish(topic, payload, qos=0)
+                    sent += 1
+                    if rate_hz is None and sent % 200 == 0 and time.monotonic() - t0 >= seconds:
+                        break
+                if rate_hz is not None:
+                    await asyncio.sleep(max(0.0, 1.0 / rate_hz - (time.monotonic() - round_start)))
+        return sent, t0
+
+    out.put(asyncio.run(go()))
+
+
+async def _through_broker(
+    url: BrokerUrl, count: int, seconds: float, publishers: int, rate_hz: float | None = None
+) -> tuple[float, float, float]:
+    """OSD for ``count`` docks from ``publishers`` other processes, flat out for ``seconds``, into one
+    fleet manager (link + manager in this process, as in mission control); returns (published/s,
+    into fleet state/s, fraction delivered)."""
+    # Fresh serials and client id per run: a broker still draining an earlier run's backlog must not
+    # count (messages for serials not in this registry are ignored).
+    run_id = uuid.uuid4().hex[:6]
+    fm = _fleet(count, prefix=f"R{run_id}B")
     ids = fm.registry.dock_ids
-    payloads = [build(Channel.OSD, sn, "dock_osd", _osd(70.0 + i % 30)) for i, sn in enumerate(ids)]
+    outs = [build(Channel.OSD, sn, "dock_osd", _osd(70.0 + i % 30)) for i, sn in enumerate(ids)]
+    items = [(o.topic, o.payload) for o in outs]
     last_s = [0.0]
 
-    def arrived(_: object) -> None:
-        last_s[0] = time.perf_counter()
+    traffic = asyncio.Event()
 
-    async with MqttDockLink(url, client_id=f"bench-fleet-{os.getpid()}") as link:
+    def arrived(message: Message) -> None:
+        traffic.set()
+        if message.sn in fm.registry:
+            last_s[0] = time.monotonic()
+
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    loop = asyncio.get_running_loop()
+    async with MqttDockLink(url, client_id=f"bench-fleet-{run_id}") as link:
         attach_dock_link(fm, link)
         link.add_listener(arrived)
         await link.wait_connected()
-        async with aiomqtt.Client(url.host, url.port, identifier=f"bench-pub-{os.getpid()}") as pub:
-            await pub.publish(payloads[0].topic, payloads[0].payload)  # warm up the subscription
-            await asyncio.sleep(0.3)
-            start = fm.osd_ingested
-            sent = 0
-            t0 = time.perf_counter()
-            while time.perf_counter() - t0 < seconds:
-                for out in payloads[sent % count : sent % count + 50]:
-                    await pub.publish(out.topic, out.payload, qos=0)
-                    sent += 1
-                await asyncio.sleep(0)
-            elapsed = time.perf_counter() - t0
-            await asyncio.sleep(1.0)  # let the tail arrive
-            got = fm.osd_ingested - start
-    return sent / elapsed, got / (last_s[0] - t0), got / sent
+        procs = [
+            ctx.Process(
+                target=_publisher_main,
+                args=(url.host, url.port, items[k::publishers], seconds, rate_hz, queue),
+            )
+            for k in range(publishers)
+        ]
+        start = fm.osd_ingested
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            await loop.run_in_executor(None, proc.join)
+        results = [queue.get() for _ in procs]
+        # Let the broker drain: wait for 1 s without any message (at most 60 s), so that this run's
+        # tail is counted and the next run does not start behind a backlog.
+        give_up = time.monotonic() + 60.0
+        while time.monotonic() < give_up:
+            traffic.clear()
+            try:
+                await asyncio.wait_for(traffic.wait(), 1.0)
+            except TimeoutError:
+                break
+        got = fm.osd_ingested - start
+    sent = sum(n for n, _ in results)
+    elapsed = max(last_s[0] - min(t0 for _, t0 in results), 1e-9)
+    return sent / seconds, got / elapsed, got / max(sent, 1)
 
 
-def _broker_row(name: str, count: int, sent: float, got: float, share: float) -> tuple[str, str, str]:
-    note = f"published {sent:,.0f}/s, {share:.0%} delivered (publisher in the same process)"
-    return (f"broker → fleet state, {name}, {count} docks", f"{got:,.0f} msg/s", note)
+def _broker_row(name: str, what: str, sent: float, got: float, share: float) -> tuple[str, str, str]:
+    note = f"published {sent:,.0f}/s by other processes, {share:.0%} delivered"
+    return (f"broker → fleet state, {name}, {what}", f"{got:,.0f} msg/s", note)
 
 
 def _reachable(url: BrokerUrl) -> bool:
@@ -175,18 +230,23 @@ def _reachable(url: BrokerUrl) -> bool:
         return False
 
 
-async def _broker_rows(mosquitto: str | None, seconds: float) -> list[tuple[str, str, str]]:
-    rows = []
+async def _broker_rows(mosquitto: str | None, seconds: float, publishers: int) -> list[tuple[str, str, str]]:
+    urls: list[tuple[str, BrokerUrl]] = []
+    rows: list[tuple[str, str, str]] = []
     async with EmbeddedBroker() as broker:
-        for count in (16, 1000):
-            rows.append(_broker_row("amqtt", count, *await _through_broker(broker.url, count, seconds)))
-    if mosquitto:
-        url = parse_broker_url(mosquitto)
-        if _reachable(url):
+        urls.append(("amqtt", broker.url))
+        if mosquitto:
+            url = parse_broker_url(mosquitto)
+            if _reachable(url):
+                urls.append(("Mosquitto", url))
+            else:
+                rows.append(("broker → fleet state, Mosquitto", "skipped", f"{url} unreachable"))
+        for name, url in urls:  # paced first: a flat-out run leaves the broker a backlog to drain
+            paced = await _through_broker(url, 1000, seconds, publishers, rate_hz=1.0)
+            rows.append(_broker_row(name, "1000 docks at 1 Hz", *paced))
             for count in (16, 1000):
-                rows.append(_broker_row("Mosquitto", count, *await _through_broker(url, count, seconds)))
-        else:
-            rows.append(("broker → fleet state, Mosquitto", "skipped", f"{url} unreachable"))
+                got = await _through_broker(url, count, seconds, publishers)
+                rows.append(_broker_row(name, f"{count} docks flat out", *got))
     return rows
 
 
@@ -194,11 +254,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mosquitto", default=os.environ.get("SKYLOOP_TEST_MQTT_URL"), help="broker URL")
     parser.add_argument("--seconds", type=float, default=3.0, help="publishing time per broker row")
+    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
     args = parser.parse_args()
     for noisy in ("docks", "fleet"):  # other clients on a shared broker: "not in the registry" lines
         logging.getLogger(noisy).setLevel(logging.ERROR)
     rows = _pure_rows(16) + _pure_rows(1000)
-    rows += asyncio.run(_broker_rows(args.mosquitto, args.seconds))
+    rows += asyncio.run(_broker_rows(args.mosquitto, args.seconds, args.publishers))
     width = max(len(r[0]) for r in rows)
     print(f"{'what':<{width}}  {'result':>16}  note")
     for what, result, note in rows:
