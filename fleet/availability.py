@@ -164,6 +164,9 @@ def airborne_availability(
     home with its reserve? Its own link and battery are the gates; launch weather limits do not apply.
     ``from_route_m`` is the route from the drone to the target around keep-out zones, if known."""
     reasons: list[Reason] = []
+    if not drone.link_ok and not drone.restored:
+        reasons.append(Reason(ReasonCode.OFFLINE, "offline: drone link lost"))
+        return _result(home, now_s, reasons, [], drone.battery_pct)
     if not drone_fresh(drone, now_s, limits):
         age = None if drone.telemetry_at_s is None else now_s - drone.telemetry_at_s
         text = "stale: no telemetry" if age is None else f"stale: no telemetry for {num(age)} s"

@@ -205,7 +205,8 @@ def test_link_loss_stops_retasking_and_frees_the_osd() -> None:
     fm.ingest_link_event(LinkEvent("U02", LinkState.OFFLINE, LinkState.ONLINE, "silent", clock.now_s()))
     lon, lat = to_wgs84(d2.x_m + 1000.0, d2.y_m)
     airborne = [c for c in fm.candidates(SortieSpec(lon, lat)) if c.kind is CandidateKind.AIRBORNE]
-    assert len(airborne) == 1 and airborne[0].availability.codes == (ReasonCode.STALE,)
+    assert len(airborne) == 1 and airborne[0].availability.codes == (ReasonCode.OFFLINE,)
+    assert airborne[0].availability.summary == "offline: drone link lost"
 
 
 def test_candidates_cover_every_dock_with_reasons_available_first() -> None:
