@@ -53,6 +53,7 @@ class MqttDockLink:
         self.rejected: Counter[str] = Counter()
         self.received = 0
         self._ack_tasks: set[asyncio.Task[None]] = set()
+        self._rejections_by_topic: dict[tuple[str, str], int] = {}
         topics = [t for sn in (devices or ["+"]) for t in cloud_subscriptions(sn)]
         subs = [(t, QOS[Channel.OSD] if t.endswith("/osd") else 1) for t in topics]
         self._session = MqttSession(
@@ -152,7 +153,7 @@ class MqttDockLink:
             message = decode(topic_name, payload, max_bytes=self.settings.max_payload_bytes)
         except ProtocolError as exc:
             self.rejected[exc.kind] += 1
-            log.warning("dropped message on %s: %s", topic_name, exc.reason)
+            self._log_rejection(topic_name, exc)
             pending = self._pending.get(exc.envelope.tid) if exc.envelope is not None else None
             if pending is not None and not pending.done() and topic_name.endswith("/services_reply"):
                 pending.set_exception(DockReplyError(f"{topic_name}: {exc.reason}"))
@@ -177,6 +178,16 @@ class MqttDockLink:
                 log.exception("listener failed on %s %s", topic_name, message.method)
         if channel is Channel.EVENTS and message.envelope.need_reply:
             self._ack_later(message)
+
+    def _log_rejection(self, topic_name: str, exc: ProtocolError) -> None:
+        """Warn on the 1st, 2nd, 4th, 8th, ... rejection per topic and kind (a flood must not flood logs)."""
+        key = (topic_name, exc.kind)
+        if len(self._rejections_by_topic) > 10_000:
+            self._rejections_by_topic.clear()
+        count = self._rejections_by_topic[key] = self._rejections_by_topic.get(key, 0) + 1
+        if count & (count - 1) == 0 or count % 1000 == 0:
+            more = f" ({count} on this topic so far)" if count > 1 else ""
+            log.warning("dropped message on %s: %s%s", topic_name, exc.reason, more)
 
     def _ack_later(self, message: Message) -> None:
         ack = event_ack(message.envelope)

@@ -10,6 +10,7 @@ import logging
 import aiomqtt
 import pytest
 
+from docks.broker import EmbeddedBroker
 from docks.broker_url import BrokerUrl
 from docks.mqtt_device import MqttDeviceClient
 from docks.mqtt_link import MqttDockLink
@@ -19,7 +20,7 @@ from docks.result_codes import ResultCode
 from docks.settings import MqttSettings
 from sim.clock import SimClock
 from sim.weather import Weather
-from tests.integration.docks.conftest import running
+from tests.integration.docks.conftest import Recorder, running
 
 
 def raw_client(url: BrokerUrl, name: str) -> aiomqtt.Client:
@@ -117,3 +118,22 @@ async def test_an_invalid_reply_fails_the_call_at_once(
             await device.session.wait_connected(5)
             with pytest.raises(DockReplyError, match="cover_state"):
                 await link.call(sn, "cover_open", timeout_s=30)
+
+
+async def test_a_flood_of_bad_messages_is_logged_sparingly(
+    embedded_broker: EmbeddedBroker, sn: str, settings: MqttSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="docks")
+    recorder = Recorder()
+    async with MqttDockLink(embedded_broker.url, settings, client_id=f"cloud-{sn}", devices=[sn]) as link:
+        link.add_listener(recorder)
+        await link.wait_connected(5)
+        async with raw_client(embedded_broker.url, f"flood-{sn}") as flood:
+            for _ in range(100):
+                await flood.publish(topic(Channel.OSD, sn), b"{broken", qos=1)
+            marker = build(Channel.STATE, sn, "dock_state", {"dock_type": "dock2", "firmware_version": "1"})
+            await flood.publish(marker.topic, marker.payload, qos=1)
+        await recorder.wait_for(lambda m: m.channel is Channel.STATE)
+        assert link.rejected["json"] == 100
+        warnings = [r for r in caplog.records if "malformed JSON" in r.getMessage()]
+        assert 1 <= len(warnings) <= 8  # 1st, 2nd, 4th, ... 64th
