@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from geo.siting_models import (
@@ -190,6 +191,22 @@ def _lp_exceeds(rows: CoverRows, fixed: BoolArray, n: int, deadline: float) -> b
     return None
 
 
+def _fewest_by_local_search(
+    cost_s: NDArray[np.floating], fixed: BoolArray, k: int, target_s: float, lo: int, hi: int, deadline: float
+) -> BoolArray | None:
+    """Bisection on the dock count with the p-center local search: the fewest docks (in [lo, hi))
+    whose worst k-th response it brings within the target, or None."""
+    best = None
+    while lo < hi and time.perf_counter() < deadline:
+        n = (lo + hi) // 2
+        pick = swap_improve(cost_s, fill_min_max(cost_s, fixed, n, k), fixed, k, deadline)
+        if float(kth_response_s(cost_s, pick, k).max()) <= target_s:
+            best, hi = pick, n
+        else:
+            lo = n + 1
+    return best
+
+
 def solve_set_cover(
     problem: SitingProblem,
     k: int,
@@ -213,9 +230,25 @@ def solve_set_cover(
     if greedy is None:  # cannot happen: needs are capped at what the candidates give
         raise SitingError("the candidates cannot meet the covering needs")
     greedy_n = int(greedy.sum())
-    progress(f"set-cover: greedy {greedy_n} docks; solving the MILP (limit {time_limit_s:.0f} s)")
+    best = greedy
+    if short == 0:  # every cell can get k docks: fewest docks whose worst k-th response meets the target
+        progress(f"set-cover: greedy {greedy_n} docks; p-center local search")
+        low = max(k, int(fixed.sum()), 1)
+        local = _fewest_by_local_search(
+            problem.cost_s[:, keep],
+            fixed,
+            k,
+            target_s,
+            low,
+            greedy_n,
+            start + LOCAL_SEARCH_SHARE * time_limit_s,
+        )
+        if local is not None:
+            best = local
+    progress(f"set-cover: {int(best.sum())} docks so far; solving the MILP (limit {time_limit_s:.0f} s)")
     res, in_milp = _generate_rows(rows, fixed, None, True, start + time_limit_s, None)
-    best = greedy if res.chosen is None or res.chosen.sum() > greedy_n else res.chosen
+    if res.chosen is not None and res.chosen.sum() < best.sum():
+        best = res.chosen
     value = float(best.sum())
     lower = (
         max(math.ceil(res.bound - 1e-6), int(fixed.sum())) if math.isfinite(res.bound) else int(fixed.sum())
