@@ -225,12 +225,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="publishing time per case (default 5)")
     parser.add_argument("--calls", type=int, default=300, help="service round trips (default 300)")
     parser.add_argument("--mosquitto", default=None, help="Mosquitto URL (default $SKYLOOP_TEST_MQTT_URL)")
+    parser.add_argument(
+        "--fleet-state", action="store_true", help="then the fleet manager's table (bench.fleet_state)"
+    )
     args = parser.parse_args()
     print(
         f"# bench.fleet: MQTT ingest and service round trips ({args.seconds:g} s per case, "
         f"{os.cpu_count()} CPUs shared by publishers, broker and link)"
     )
     asyncio.run(main_async(args))
+    if args.fleet_state:
+        fleet_state_part(args)
+
+
+def fleet_state_part(args: argparse.Namespace) -> None:
+    """The fleet manager's part: OSD through the broker into fleet state (``FleetManager``), the stale
+    sweep, availability and candidates, the JSON state file — see :mod:`bench.fleet_state`."""
+    from bench import fleet_state
+
+    print("\n# bench.fleet_state: into the fleet manager's state")
+    mosquitto = args.mosquitto or os.environ.get("SKYLOOP_TEST_MQTT_URL") or "mqtt://127.0.0.1:1883"
+    fleet_state.run(mosquitto, seconds=args.seconds)
 
 
 if __name__ == "__main__":
