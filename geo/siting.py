@@ -54,6 +54,7 @@ from geo.siting_rows import (
     level_weights,
     reduce_rows,
     swap_improve,
+    swap_max_cover,
 )
 
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -402,16 +403,21 @@ def solve_max_cover(
     progress(f"max-cover: {rows.reduction.cells} cells -> {rows.reduction.after_merge} rows")
     greedy = greedy_max_cover(rows.rows, rows.weight, fixed, n, levels)
     greedy_value = covered_value(rows.rows, rows.weight, greedy, levels)
-    progress(f"max-cover: greedy {greedy_value:.6g}; solving the MILP (limit {time_limit_s:.0f} s)")
+    progress(f"max-cover: greedy {greedy_value:.6g}; local search")
+    local = swap_max_cover(
+        rows.rows, rows.weight, greedy, fixed, levels, start + LOCAL_SEARCH_SHARE * time_limit_s
+    )
+    local_value = covered_value(rows.rows, rows.weight, local, levels)
+    progress(f"max-cover: local search {local_value:.6g}; solving the MILP (limit {time_limit_s:.0f} s)")
     r = rows.rows.shape[0]
     scale = float(rows.weight.sum()) or 1.0
     c = np.concatenate([np.zeros(m), -np.kron(rows.weight / scale, levels)])
     link = sp.hstack([-sp.csr_array(rows.rows, dtype=np.float64), sp.kron(sp.eye_array(r), np.ones((1, k)))])
     count = sp.hstack([sp.csr_array(np.ones((1, m))), sp.csr_array((1, r * k))])
     con = [LinearConstraint(sp.csr_array(link), -np.inf, 0.0), LinearConstraint(sp.csr_array(count), n, n)]
-    res = _run_milp(c, m, con, fixed, r * k, time_limit_s)
-    best = greedy
-    if res.chosen is not None and covered_value(rows.rows, rows.weight, res.chosen, levels) > greedy_value:
+    res = _run_milp(c, m, con, fixed, r * k, start + time_limit_s - time.perf_counter())
+    best = local
+    if res.chosen is not None and covered_value(rows.rows, rows.weight, res.chosen, levels) > local_value:
         best = res.chosen
     value = covered_value(rows.rows, rows.weight, best, levels)
     bound = value if res.status == "optimal" else -res.bound * scale

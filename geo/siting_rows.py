@@ -219,3 +219,38 @@ def swap_improve(
             break
         chosen[best_move[0]], chosen[best_move[1]] = False, True
     return chosen
+
+
+def swap_max_cover(
+    rows: sp.csr_array,
+    weight: FloatArray,
+    chosen: BoolArray,
+    fixed: BoolArray,
+    levels: FloatArray,
+    deadline: float,
+) -> BoolArray:
+    """Local search for max-cover: apply the best single move of one dock to another candidate
+    while it raises the covered (backup-weighted) value and time remains."""
+    chosen = chosen.copy()
+    k = len(levels)
+    nxt = np.concatenate([levels, [0.0]])
+    cum = np.concatenate([[0.0], np.cumsum(levels)])
+    cols = sp.csc_array(rows)
+    while time.perf_counter() < deadline:
+        count = np.minimum(rows @ chosen.astype(np.int64), k)
+        current = float(np.sum(weight * cum[count]))
+        best_delta, move = 1e-9 * max(current, 1.0), (-1, -1)
+        for d in np.flatnonzero(chosen & ~fixed):
+            cnt = rows @ chosen.astype(np.int64)
+            cnt[cols.indices[cols.indptr[d] : cols.indptr[d + 1]]] -= 1
+            cnt = np.minimum(cnt, k)
+            gain = rows.T @ (weight * nxt[cnt])
+            gain[chosen] = -np.inf
+            c = int(np.argmax(gain))
+            delta = float(np.sum(weight * cum[cnt])) + float(gain[c]) - current
+            if delta > best_delta:
+                best_delta, move = delta, (int(d), c)
+        if move[0] < 0:
+            break
+        chosen[move[0]], chosen[move[1]] = False, True
+    return chosen

@@ -17,12 +17,15 @@ from geo.siting_models import Objective, SitingError, SitingProblem
 from geo.siting_plan import candidate_grid, demand_cells, plan_sites
 from geo.siting_rows import (
     coverage_matrix,
+    covered_value,
     fill_min_max,
     greedy_cover,
+    greedy_max_cover,
     kth_response_s,
     level_weights,
     reduce_rows,
     swap_improve,
+    swap_max_cover,
 )
 
 TARGET_S = 250.0
@@ -210,3 +213,18 @@ def test_local_search_never_worsens_and_keeps_fixed_docks() -> None:
         improved = swap_improve(p.cost_s, start, fixed, k, time.perf_counter() + 30.0)
         assert improved.sum() == start.sum() == 5 and improved[0]
         assert kth_response_s(p.cost_s, improved, k).max() <= kth_response_s(p.cost_s, start, k).max()
+
+
+def test_max_cover_local_search_never_worsens_and_keeps_fixed_docks() -> None:
+    p = instance(22, m=40, n=200)
+    cover = coverage_matrix(p.cost_s, TARGET_S)
+    fixed = np.zeros(p.n_candidates, dtype=bool)
+    fixed[5] = True
+    for k in (1, 2):
+        levels = level_weights(k, 0.5)
+        start = greedy_max_cover(cover, p.weight, fixed, 4, levels)
+        improved = swap_max_cover(cover, p.weight, start, fixed, levels, time.perf_counter() + 30.0)
+        assert improved.sum() == 4 and improved[5]
+        assert covered_value(cover, p.weight, improved, levels) >= covered_value(
+            cover, p.weight, start, levels
+        )
