@@ -144,6 +144,10 @@ class Mission:
     relieves_mission_id: str | None = None
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)
+    #: ABORTED or FAILED once decided while the drone still has to come home (None: ends CLOSED).
+    end_state: MissionState | None = None
+    #: The dock the drone is returning to / landed at (its own or the nearest free one).
+    return_dock_id: str | None = None
 
 
 @dataclass(frozen=True)
