@@ -72,6 +72,7 @@ class Alert:
     received_at: datetime = field(default_factory=utc_now)
     incident_id: str | None = None
     decided_by: str | None = None  # who approved/rejected
+    reason: str | None = None  # why it was rejected (or a note on how it was accepted)
 
 
 class IncidentStatus(StrEnum):
