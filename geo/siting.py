@@ -26,15 +26,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import LinearConstraint
 
+from geo.siting_milp import generate_rows, lp_exceeds, run_milp
 from geo.siting_models import (
-    FloatArray,
     Objective,
     Progress,
     RowReduction,
@@ -44,7 +44,6 @@ from geo.siting_models import (
 )
 from geo.siting_rows import (
     BoolArray,
-    CoverRows,
     coverage_matrix,
     covered_value,
     fill_min_max,
@@ -61,16 +60,6 @@ DEFAULT_TIME_LIMIT_S = 60.0
 #: p-center: shares of the time limit after which the local search, then the LP bounding, stop.
 LOCAL_SEARCH_SHARE = 0.2
 LP_SHARE = 0.4
-#: Row generation: rows in the first model, and violated rows added per round.
-ROW_SEED = 400
-ROW_BATCH = 400
-
-
-@dataclass(frozen=True)
-class _Milp:
-    status: str  # optimal | feasible | infeasible | unknown
-    chosen: BoolArray | None
-    bound: float
 
 
 def _quiet(_: str) -> None:
@@ -83,23 +72,6 @@ def _fixed_mask(problem: SitingProblem) -> BoolArray:
     return mask
 
 
-def _run_milp(
-    c: FloatArray, m: int, constraints: list[LinearConstraint], fixed: BoolArray, n_cont: int, limit_s: float
-) -> _Milp:
-    """Solve with the first ``m`` variables binary (fixed ones at 1) and ``n_cont`` in [0, 1]."""
-    lb = np.concatenate([fixed.astype(np.float64), np.zeros(n_cont)])
-    integrality = np.concatenate([np.ones(m), np.zeros(n_cont)])
-    options = {"disp": False, "time_limit": max(limit_s, 0.05), "mip_rel_gap": 1e-6}
-    res = milp(c, integrality=integrality, bounds=Bounds(lb, 1.0), constraints=constraints, options=options)
-    chosen = None if res.x is None else np.asarray(res.x[:m] > 0.5)
-    bound = float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else -math.inf
-    if res.status == 0:
-        return _Milp("optimal", chosen, bound)
-    if res.status == 2:
-        return _Milp("infeasible", None, bound)
-    return _Milp("feasible" if chosen is not None else "unknown", chosen, bound)
-
-
 def _chosen(mask: BoolArray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.flatnonzero(mask))
 
@@ -108,88 +80,6 @@ def _gap(value: float, bound: float) -> float:
     if value == bound or not math.isfinite(bound):
         return 0.0 if value == bound else math.inf
     return abs(value - bound) / max(abs(value), 1e-12)
-
-
-def _generate_rows(
-    rows: CoverRows,
-    fixed: BoolArray,
-    cap: int | None,
-    minimise: bool,
-    deadline: float,
-    seed: BoolArray | None,
-) -> tuple[_Milp, int]:
-    """Solve the covering model by row generation: a subset of rows first, then the rows its
-    answer violates, until an answer meets every row.
-
-    A subset is a relaxation, so "infeasible" and every dual bound hold for the full model; an
-    answer that meets every row is feasible (and optimal when the subset model was solved to
-    optimality). When minimising and time runs out, the last subset answer is completed greedily
-    into a feasible one. Returns the outcome and the number of rows in the last model.
-    """
-    a, need = rows.rows, rows.need
-    total, m = int(a.shape[0]), int(a.shape[1])
-    rng = np.random.default_rng(0)
-    active = np.zeros(total, dtype=bool)
-    active[rng.choice(total, size=min(total, ROW_SEED), replace=False)] = True
-    if seed is not None:
-        active |= seed
-    c = np.ones(m) if minimise else np.zeros(m)
-    bound = -math.inf
-    last: BoolArray | None = None
-
-    def out_of_time() -> _Milp:
-        if minimise and last is not None:
-            repaired = greedy_cover(a, need, last)
-            if repaired is not None:
-                return _Milp("feasible", repaired, bound)
-        return _Milp("unknown", None, bound)
-
-    while True:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return out_of_time(), int(active.sum())
-        sub = sp.csr_array(a[active], dtype=np.float64)
-        con = [LinearConstraint(sub, need[active].astype(np.float64), np.inf)]
-        if cap is not None:
-            con.append(LinearConstraint(np.ones((1, m)), 0, cap))
-        res = _run_milp(c, m, con, fixed, 0, remaining)
-        bound = max(bound, res.bound)
-        if res.chosen is None:
-            if res.status == "unknown":
-                return out_of_time(), int(active.sum())
-            return _Milp(res.status, None, bound), int(active.sum())
-        last = res.chosen
-        short = np.flatnonzero(a @ res.chosen.astype(np.int64) < need)
-        if len(short) == 0:
-            return _Milp(res.status, res.chosen, bound), int(active.sum())
-        active[rng.choice(short, size=min(len(short), ROW_BATCH), replace=False)] = True
-
-
-def _lp_exceeds(rows: CoverRows, fixed: BoolArray, n: int, deadline: float) -> bool | None:
-    """Whether the LP relaxation of the covering model needs more than ``n`` docks (a proof that
-    ``n`` docks cannot do), by row generation; None when time runs out first."""
-    a, need = rows.rows, rows.need
-    total, m = int(a.shape[0]), int(a.shape[1])
-    rng = np.random.default_rng(1)
-    active = np.zeros(total, dtype=bool)
-    active[rng.choice(total, size=min(total, ROW_SEED), replace=False)] = True
-    bounds = Bounds(fixed.astype(np.float64), 1.0)
-    while time.perf_counter() < deadline:
-        sub = sp.csr_array(a[active], dtype=np.float64)
-        con = LinearConstraint(sub, need[active].astype(np.float64), np.inf)
-        limit = max(deadline - time.perf_counter(), 0.05)
-        res = milp(np.ones(m), bounds=bounds, constraints=[con], options={"time_limit": limit})
-        if res.status == 2:
-            return True
-        if res.x is None:
-            return None
-        if res.fun > n + 1e-6:
-            return True
-        short = np.flatnonzero(a @ res.x < need - 1e-7)
-        if len(short) == 0:
-            return False
-        active[rng.choice(short, size=min(len(short), ROW_BATCH), replace=False)] = True
-    return None
 
 
 def _fewest_by_local_search(
@@ -247,7 +137,7 @@ def solve_set_cover(
         if local is not None:
             best = local
     progress(f"set-cover: {int(best.sum())} docks so far; solving the MILP (limit {time_limit_s:.0f} s)")
-    res, in_milp = _generate_rows(rows, fixed, None, True, start + time_limit_s, None)
+    res, in_milp = generate_rows(rows, fixed, None, True, start + time_limit_s, None)
     if res.chosen is not None and res.chosen.sum() < best.sum():
         best = res.chosen
     value = float(best.sum())
@@ -320,7 +210,7 @@ def solve_p_center(
     while lp_lo < lp_hi and time.perf_counter() < start + LP_SHARE * time_limit_s:
         mid = (lp_lo + lp_hi) // 2
         rows = reduce_rows(coverage_matrix(cost, vals[mid]), np.full(cells, k), np.ones(cells), True)
-        exceeds = _lp_exceeds(rows, fixed, n, start + LP_SHARE * time_limit_s)
+        exceeds = lp_exceeds(rows, fixed, n, start + LP_SHARE * time_limit_s)
         if exceeds is None:
             break
         if exceeds:
@@ -341,7 +231,7 @@ def solve_p_center(
         t = float(vals[mid])
         rows = reduce_rows(coverage_matrix(cost, t), np.full(cells, k), np.ones(cells), True)
         seed = rows.rows @ best.astype(np.int64) < rows.need  # where the incumbent fails at t
-        res, in_milp = _generate_rows(rows, fixed, n, False, deadline, seed)
+        res, in_milp = generate_rows(rows, fixed, n, False, deadline, seed)
         reduction = replace(rows.reduction, in_milp=in_milp)
         solves += 1
         if res.chosen is not None:
@@ -415,7 +305,7 @@ def solve_max_cover(
     link = sp.hstack([-sp.csr_array(rows.rows, dtype=np.float64), sp.kron(sp.eye_array(r), np.ones((1, k)))])
     count = sp.hstack([sp.csr_array(np.ones((1, m))), sp.csr_array((1, r * k))])
     con = [LinearConstraint(sp.csr_array(link), -np.inf, 0.0), LinearConstraint(sp.csr_array(count), n, n)]
-    res = _run_milp(c, m, con, fixed, r * k, start + time_limit_s - time.perf_counter())
+    res = run_milp(c, m, con, fixed, r * k, start + time_limit_s - time.perf_counter())
     best = local
     if res.chosen is not None and covered_value(rows.rows, rows.weight, res.chosen, levels) > local_value:
         best = res.chosen
