@@ -22,6 +22,7 @@ from pydantic_settings import (
 from docks.settings import MqttSettings
 from fleet.fleet_settings import FleetSettings
 from fleet.flight_settings import FlightSettings
+from mission.api_settings import ApiSettings
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
 from payload.payload_settings import PayloadSettings
@@ -97,6 +98,7 @@ class Settings(BaseSettings):
     payload: PayloadSettings = PayloadSettings()
     flight: FlightSettings = FlightSettings()
     fleet: FleetSettings = FleetSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(
