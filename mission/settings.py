@@ -22,6 +22,7 @@ from pydantic_settings import (
 from docks.settings import MqttSettings
 from fleet.fleet_settings import FleetSettings
 from fleet.flight_settings import FlightSettings
+from mission.alert_settings import AlertSettings
 from mission.api_settings import ApiSettings
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     flight: FlightSettings = FlightSettings()
     fleet: FleetSettings = FleetSettings()
     api: ApiSettings = ApiSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,129 @@
+"""Alert intake as a service: validate a raw alert from a source, decide (:mod:`mission.alerts`),
+store the alert and its incident, and say what to do — all before anything is acted on.
+
+No HTTP here: the API and the MQTT subscriber call :meth:`AlertIntake.submit`. Submissions are
+serialised by a lock so that two copies of one alert arriving together open one incident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from mission.alert_settings import AlertSettings
+from mission.alerts import (
+    JOINABLE,
+    AlertArea,
+    AlertDecision,
+    AlertInputError,
+    IntakeAction,
+    decide,
+    parse_alert,
+)
+from mission.model import Alert, AlertStatus, IncidentStatus, utc_now
+from mission.ports import MissionStore, NotFound
+
+log = logging.getLogger(__name__)
+
+#: How many open incidents deduplication looks at (the most recent first).
+OPEN_INCIDENT_LIMIT = 1000
+
+
+class ApprovalError(ValueError):
+    """An approval or rejection that does not apply (unknown alert, not pending)."""
+
+
+class AlertIntake:
+    """Validates, deduplicates and stores alerts. Raises :class:`AlertInputError` for bad input
+    (nothing is stored then)."""
+
+    def __init__(
+        self,
+        store: MissionStore,
+        settings: AlertSettings,
+        area: AlertArea,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.area = area
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        #: Counters for metrics: decisions by action, and refused raw alerts.
+        self.counts: dict[str, int] = {a.value: 0 for a in IntakeAction}
+        self.invalid = 0
+
+    async def submit(self, raw: object, source: str) -> AlertDecision:
+        """Take one raw alert from ``source``: the decision returned is already stored."""
+        now = self._clock()
+        try:
+            parsed = parse_alert(raw, source, self.settings, now)
+        except AlertInputError:
+            self.invalid += 1
+            raise
+        async with self._lock:
+            if parsed.external_id is not None:
+                known = await self.store.find_alert_by_external_id(source, parsed.external_id)
+                if known is not None:
+                    self.counts[IntakeAction.ALREADY_SEEN.value] += 1
+                    return AlertDecision(
+                        IntakeAction.ALREADY_SEEN, known, None, reason=f"already received as alert {known.id}"
+                    )
+            incidents = await self.store.list_incidents(JOINABLE, limit=OPEN_INCIDENT_LIMIT)
+            decision = decide(parsed, self.settings, self.area, incidents, now)
+            await self._store(decision)
+        self.counts[decision.action.value] += 1
+        log.info(
+            "alert %s from %s (%s): %s%s",
+            decision.alert.id,
+            source,
+            parsed.type.value,
+            decision.action.value,
+            f" incident {decision.incident.id}" if decision.incident else "",
+        )
+        return decision
+
+    async def _store(self, decision: AlertDecision) -> None:
+        if decision.incident is not None and decision.incident_is_new:
+            await self.store.add_incident(decision.incident)
+        elif decision.incident is not None:
+            await self.store.update_incident(decision.incident)
+        await self.store.add_alert(decision.alert)
+
+    async def approve(self, alert_id: str, actor: str) -> AlertDecision:
+        """A dispatcher approves a pending alert: its incident is to be launched (LAUNCH)."""
+        async with self._lock:
+            alert = await self._pending(alert_id)
+            alert = replace(alert, status=AlertStatus.APPROVED, decided_by=actor)
+            if alert.incident_id is None:
+                raise ApprovalError(f"alert {alert_id} has no incident")
+            incident = await self.store.get_incident(alert.incident_id)
+            await self.store.update_alert(alert)
+        return AlertDecision(IntakeAction.LAUNCH, alert, incident, reason=f"approved by {actor}")
+
+    async def reject(self, alert_id: str, actor: str, reason: str) -> AlertDecision:
+        """A dispatcher rejects a pending alert; its incident is closed if nothing else is on it."""
+        async with self._lock:
+            alert = await self._pending(alert_id)
+            alert = replace(alert, status=AlertStatus.REJECTED, decided_by=actor, reason=reason)
+            incident = None
+            if alert.incident_id is not None:
+                incident = await self.store.get_incident(alert.incident_id)
+                if incident.status is IncidentStatus.OPEN:
+                    now = self._clock()
+                    incident = replace(incident, status=IncidentStatus.CLOSED, closed_at=now, updated_at=now)
+                    await self.store.update_incident(incident)
+            await self.store.update_alert(alert)
+        return AlertDecision(IntakeAction.REJECT, alert, incident, reason=reason)
+
+    async def _pending(self, alert_id: str) -> Alert:
+        try:
+            alert = await self.store.get_alert(alert_id)
+        except NotFound:
+            raise ApprovalError(f"no alert {alert_id}") from None
+        if alert.status is not AlertStatus.PENDING_APPROVAL:
+            raise ApprovalError(f"alert {alert_id} is {alert.status.value}, not pending approval")
+        return alert
