@@ -226,7 +226,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300, help="service round trips (default 300)")
     parser.add_argument("--mosquitto", default=None, help="Mosquitto URL (default $SKYLOOP_TEST_MQTT_URL)")
     parser.add_argument(
-        "--fleet-state", action="store_true", help="then the fleet manager's table (bench.fleet_state)"
+        "--no-fleet-state",
+        dest="fleet_state",
+        action="store_false",
+        help="skip the fleet manager's table (bench.fleet_state) that follows by default",
     )
     args = parser.parse_args()
     print(
