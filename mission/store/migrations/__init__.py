@@ -1,0 +1,1 @@
+"""Alembic scripts for the mission store (run them with ``skyloop db upgrade``)."""

@@ -1,0 +1,1 @@
+"""The mission store on SQLite and PostgreSQL."""
