@@ -1,0 +1,123 @@
+"""The FastAPI application: :func:`create_app` mounts one router per resource under ``/api/v1``,
+maps backend errors to HTTP answers, counts requests for ``/metrics`` and creates the bootstrap
+admin token at start. OpenAPI is served at ``/openapi.json``, its browsable form at ``/docs``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.routing import Match
+
+from mission.alert_intake import ApprovalError
+from mission.alerts import AlertInputError
+from mission.api.auth import BOOTSTRAP_ENV, ensure_bootstrap_token
+from mission.api.backend import CommandRejected, ConsoleBackend
+from mission.api.metrics import ApiMetrics
+from mission.api.routes import admin, alerts, fleet, incidents, leads, live, missions, ops
+from mission.api_settings import ApiSettings
+from mission.ports import NotFound
+from mission.settings import Settings
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+API_VERSION = "1"
+
+
+def create_app(
+    backend: ConsoleBackend,
+    settings: ApiSettings | Settings | None = None,
+    *,
+    bootstrap_token: str | None = None,
+) -> FastAPI:
+    """The console over ``backend``. ``bootstrap_token`` (default ``$SKYLOOP_BOOTSTRAP_TOKEN``)
+    becomes an admin token at start; a too-short one stops the start with a clear error."""
+    api = settings.api if isinstance(settings, Settings) else (settings or ApiSettings())
+    token = bootstrap_token if bootstrap_token is not None else os.environ.get(BOOTSTRAP_ENV)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if await ensure_bootstrap_token(backend.store, token):
+            log.info("bootstrap admin token created from %s", BOOTSTRAP_ENV)
+        yield
+
+    app = FastAPI(
+        title="Skyloop mission control",
+        version=API_VERSION,
+        summary="Drone-fleet mission control: docks, drones, alerts, incidents, missions, leads.",
+        lifespan=lifespan,
+    )
+    app.state.backend = backend
+    app.state.api_settings = api
+    app.state.metrics = ApiMetrics()
+    for module in (fleet, alerts, incidents, missions, leads, admin, live):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(ops.router)
+    _add_error_handlers(app)
+    _add_middleware(app, api)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    async def not_found(_: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": str(exc) or "not found"}, status_code=404)
+
+    async def rejected(_: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    async def bad_alert(_: Request, exc: Exception) -> Response:
+        field = getattr(exc, "field", "body")
+        reason = getattr(exc, "reason", str(exc))
+        problem = {"loc": ["body", *str(field).split("/")], "msg": reason, "type": "value_error"}
+        return JSONResponse({"detail": [problem]}, status_code=422)
+
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(CommandRejected, rejected)
+    app.add_exception_handler(ApprovalError, rejected)
+    app.add_exception_handler(AlertInputError, bad_alert)
+
+
+def _route_template(app: FastAPI, request: Request) -> str:
+    """The matched route's path template (``/api/v1/missions/{mission_id}``), so that metrics
+    have one series per route, not one per id; ``unmatched`` otherwise."""
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"
+
+
+def _add_middleware(app: FastAPI, api: ApiSettings) -> None:
+    metrics: ApiMetrics = app.state.metrics
+
+    @app.middleware("http")
+    async def count_and_limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > api.max_body_bytes:
+            return JSONResponse(
+                {"detail": f"request body of {length} bytes exceeds the limit of {api.max_body_bytes}"},
+                status_code=413,
+            )
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = _route_template(app, request)
+        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        return response
+
+    if api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=api.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
