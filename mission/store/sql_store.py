@@ -40,7 +40,7 @@ from mission.ports import NotFound, StoreError
 from mission.store import tables as t
 from mission.store.codec import from_row, to_row
 from mission.store.engine import create_store_engine, display_url
-from mission.store.migrate import upgrade
+from mission.store.migrate import current_revision, head_revision, upgrade
 
 M = TypeVar("M")
 _TERMINAL = [s.value for s in MissionState if s.terminal]
@@ -62,17 +62,18 @@ class SqlMissionStore:
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True, echo: bool = False) -> SqlMissionStore:
-        """Connect to ``url``; with ``migrate``, first bring the schema up to the newest revision."""
+        """Connect to ``url``. With ``migrate`` the schema is first brought up to the newest revision;
+        without, a database at another revision is refused (run ``skyloop db upgrade``)."""
         if migrate:
-            await asyncio.to_thread(upgrade, url)
-        store = cls(create_store_engine(url, echo=echo))
-        try:
-            async with store._engine.connect() as conn:
-                await conn.execute(select(func.count()).select_from(t.missions))
-        except SQLAlchemyError as exc:
-            await store.close()
-            raise StoreError(f"{display_url(url)}: not a usable store: {_reason(exc)}") from None
-        return store
+            revision = await asyncio.to_thread(upgrade, url)
+        else:
+            revision = await asyncio.to_thread(current_revision, url)
+        if revision != head_revision():
+            raise StoreError(
+                f"{display_url(url)}: schema revision {revision or 'none'}, this build needs "
+                f"{head_revision()}: run `skyloop db upgrade`"
+            )
+        return cls(create_store_engine(url, echo=echo))
 
     async def close(self) -> None:
         await self._engine.dispose()
