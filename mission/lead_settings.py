@@ -32,7 +32,7 @@ class GridSettings(_Section):
         None, description="where the platform sends callbacks (told in each lead)"
     )
     timeout_s: float = Field(10.0, gt=0)
-    max_attempts: int = Field(12, ge=1, le=100)
+    max_attempts: int = Field(30, ge=1, le=1000, description="30 ≈ 3.6 h of retries with the default backoff")
     backoff_base_s: float = Field(2.0, gt=0)
     backoff_max_s: float = Field(600.0, gt=0)
     jitter: float = Field(0.2, ge=0.0, le=1.0, description="± share of each delay drawn at random")

@@ -26,6 +26,7 @@ from mission.alert_settings import AlertSettings
 from mission.api_settings import ApiSettings
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
+from mission.lead_settings import LeadSettings
 from payload.payload_settings import PayloadSettings
 
 
@@ -101,6 +102,7 @@ class Settings(BaseSettings):
     fleet: FleetSettings = FleetSettings()
     api: ApiSettings = ApiSettings()
     alerts: AlertSettings = AlertSettings()
+    leads: LeadSettings = LeadSettings()
 
     @classmethod
     def settings_customise_sources(
