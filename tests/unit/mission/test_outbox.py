@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
 
+from mission.grid_payloads import signature
 from mission.lead_settings import GridSettings, LeadSettings
 from mission.leads import LeadIntake
 from mission.model import AlertType, Incident, IncidentStatus, LeadStatus, OutboxMessage, OutboxStatus
@@ -172,3 +174,10 @@ def test_backoff_is_capped_and_jittered_within_bounds() -> None:
         for n, s in zip(range(1, 30), samples, strict=True)
     )
     assert len(set(samples)) == len(samples)  # jitter spreads retries of many messages
+
+
+def test_the_signature_example_in_docs_grid_md_is_right() -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "grid.md").read_text(encoding="utf-8")
+    expected = signature("s3cret", "1780300812", b'{"a":1}')
+    assert 'HMAC-SHA256(`s3cret`, `1780300812.{"a":1}`)' in text
+    assert f"`{expected}`" in text
