@@ -27,6 +27,7 @@ from mission.api_settings import ApiSettings
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
 from mission.lead_settings import LeadSettings
+from mission.store_settings import StoreSettings
 from payload.payload_settings import PayloadSettings
 
 
@@ -103,6 +104,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     alerts: AlertSettings = AlertSettings()
     leads: LeadSettings = LeadSettings()
+    store: StoreSettings = StoreSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "mission.cli.geo_convert_cmd",
     "mission.cli.sim_cmds",
     "mission.cli.payload_cmds",
+    "mission.cli.db_cmd",
 )
 
 

@@ -1,0 +1,1 @@
+"""Pure parts of the mission store: URLs and settings."""
