@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from starlette.routing import Match
 
 from mission.alert_intake import ApprovalError
 from mission.alerts import AlertInputError
@@ -84,14 +83,16 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AlertInputError, bad_alert)
 
 
-def _route_template(app: FastAPI, request: Request) -> str:
-    """The matched route's path template (``/api/v1/missions/{mission_id}``), so that metrics
-    have one series per route, not one per id; ``unmatched`` otherwise."""
-    for route in app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+def _route_template(request: Request) -> str:
+    """The request's path with path parameters put back as ``{name}``
+    (``/api/v1/missions/{mission_id}``), so that metrics have one series per route, not one per
+    id; ``unmatched`` when no route matched."""
+    if "endpoint" not in request.scope:
+        return "unmatched"
+    params: dict[str, object] = request.scope.get("path_params") or {}
+    by_value = {str(v): k for k, v in params.items()}
+    segments = request.scope["path"].split("/")
+    return "/".join("{" + by_value[seg] + "}" if seg in by_value else seg for seg in segments)
 
 
 def _add_middleware(app: FastAPI, api: ApiSettings) -> None:
@@ -109,7 +110,7 @@ def _add_middleware(app: FastAPI, api: ApiSettings) -> None:
             )
         started = time.perf_counter()
         response = await call_next(request)
-        route = _route_template(app, request)
+        route = _route_template(request)
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()
         metrics.latency.labels(route).observe(time.perf_counter() - started)
         return response

@@ -75,7 +75,7 @@ async def post_alert(
     answer = receipt(decision).model_dump(mode="json")
     code = {
         IntakeAction.ALREADY_SEEN: status.HTTP_200_OK,
-        IntakeAction.REJECT: status.HTTP_422_UNPROCESSABLE_ENTITY,
+        IntakeAction.REJECT: 422,
     }.get(decision.action, status.HTTP_202_ACCEPTED)
     if decision.action is IntakeAction.REJECT:
         answer["detail"] = decision.reason
