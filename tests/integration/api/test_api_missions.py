@@ -63,7 +63,7 @@ def test_every_command_reaches_the_backend_with_its_arguments(
 ) -> None:
     mission_id = launch(client, dispatcher)["id"]
     url = f"/api/v1/missions/{mission_id}/commands"
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {"command": "hold"},
         {"command": "goto", "lon_deg": 113.81, "lat_deg": 34.81, "alt_m": 80},
         {"command": "speak", "text": "Please step back from the water."},
