@@ -1,0 +1,213 @@
+"""Benchmark of mission control's planner: ``python -m bench.mission``.
+
+Prints one table: the time of one dispatch decision (p50/p99 over random incident points) for the
+16 reference docks (reference district, keep-out routing, coverage tie-break) and for 1,000 docks
+on a 4 km grid (keep-out routing of the reference zones, no coverage tie-break) — the planner
+alone on the fleet manager's candidates, and ``candidates`` + planner together. The first
+coverage answer of an availability set (reach regions built) is shown separately: later decisions
+find it cached. The end-to-end alert → takeoff figure comes with the executor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable
+
+import shapely
+
+from fleet.manager import FleetManager
+from fleet.model import (
+    CoverStatus,
+    DockActivity,
+    DockState,
+    DockWeather,
+    RainLevel,
+    SortieSpec,
+)
+from fleet.registry import DockRecord, DockTypeSpec, FleetRegistry
+from geo.crs import LocalFrame
+from geo.model import EnergyParams, ReachParams, Wind
+from mission.geo_config import PlanningInputs, load_planning
+from mission.planner import Planner, dock_sites
+from mission.planner_coverage import UncoveredArea
+from mission.settings import Settings, load_settings
+
+WIND = Wind(4.0, 300.0)
+
+
+def _healthy(manager: FleetManager) -> None:
+    now = manager.clock.now_s()
+    for entry in manager.registry:
+        manager.put_dock_state(
+            DockState(
+                dock_id=entry.dock_id,
+                online=True,
+                activity=DockActivity.IDLE,
+                cover=CoverStatus.CLOSED,
+                drone_in_dock=True,
+                battery_pct=98.0,
+                weather=DockWeather(wind_mps=WIND.speed_mps, rain=RainLevel.NONE, temperature_c=18.0),
+                network_quality=5,
+                osd_at_s=now,
+                status_at_s=now,
+            )
+        )
+
+
+def _registry(s: Settings, records: list[DockRecord], frame: LocalFrame) -> FleetRegistry:
+    types = {n: DockTypeSpec.from_mapping(n, t.model_dump()) for n, t in s.dock_types.items()}
+    reach = ReachParams(**s.planning.reach.model_dump(), target_s=s.planning.target_s)
+    energy = EnergyParams(**s.planning.energy.model_dump())
+    return FleetRegistry(records, types, frame.to_local, reach, energy)
+
+
+def reference_fleet(s: Settings, p: PlanningInputs) -> FleetManager:
+    frame = p.district.frame
+    records = []
+    for d in p.docks:
+        lon, lat = frame.to_wgs84(d.x_m, d.y_m)
+        kind = "dock3" if d.launch_wind_limit_mps >= 12 else "dock2"
+        records.append(DockRecord(d.id, kind, float(lon), float(lat)))
+    manager = FleetManager(
+        _registry(s, records, frame),
+        s.fleet,
+        wind_margin_mps=s.planning.wind_margin_mps,
+        route_length=p.router.path_length_m,
+    )
+    _healthy(manager)
+    return manager
+
+
+def grid_fleet(s: Settings, p: PlanningInputs, count: int) -> FleetManager:
+    frame = p.district.frame
+    c = p.district.boundary_m.centroid
+    side = max(1, round(count**0.5))
+    records = []
+    for i in range(count):
+        x = c.x + 4000.0 * (i % side - side / 2)
+        y = c.y + 4000.0 * (i // side - side / 2)
+        if p.router.inside([(x, y)])[0]:
+            x += 2500.0  # a dock never stands in a keep-out zone
+        lon, lat = frame.to_wgs84(x, y)
+        records.append(DockRecord(f"G{i:04d}", "dock3", float(lon), float(lat)))
+    manager = FleetManager(
+        _registry(s, records, frame),
+        s.fleet,
+        wind_margin_mps=s.planning.wind_margin_mps,
+        route_length=p.router.path_length_m,
+    )
+    _healthy(manager)
+    return manager
+
+
+def _points(p: PlanningInputs, n: int, spread_m: float | None, seed: int = 7) -> list[tuple[float, float]]:
+    """Random WGS84 points in the district's flyable part (or a square of ``spread_m`` around it)."""
+    rng = random.Random(seed)
+    flyable = p.district.flyable_m
+    minx, miny, maxx, maxy = flyable.bounds
+    if spread_m is not None:
+        c = p.district.boundary_m.centroid
+        minx, miny, maxx, maxy = c.x - spread_m, c.y - spread_m, c.x + spread_m, c.y + spread_m
+    out: list[tuple[float, float]] = []
+    while len(out) < n:
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if p.router.inside([(x, y)])[0] or (spread_m is None and not shapely.contains_xy(flyable, x, y)):
+            continue
+        lon, lat = p.district.frame.to_wgs84(x, y)
+        out.append((float(lon), float(lat)))
+    return out
+
+
+def _percentiles(samples_s: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples_s)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1e3, p99 * 1e3
+
+
+def _time(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def rows_for(
+    name: str, manager: FleetManager, planner: Planner, points: list[tuple[float, float]]
+) -> list[tuple[str, str, str, str]]:
+    plan_s: list[float] = []
+    both_s: list[float] = []
+    chosen = 0
+    for i, (lon, lat) in enumerate(points):
+        spec = SortieSpec(lon, lat, wind=WIND)
+        t0 = time.perf_counter()
+        cands = manager.candidates(spec)
+        t1 = time.perf_counter()
+        decision = planner.plan(f"M{i}", lon, lat, cands, WIND)
+        t2 = time.perf_counter()
+        plan_s.append(t2 - t1)
+        both_s.append(t2 - t0)
+        chosen += decision.dock_id is not None
+    rows = []
+    for what, samples in (("planner", plan_s), ("candidates + planner", both_s)):
+        p50, p99 = _percentiles(samples)
+        rows.append((name, what, f"{p50:.2f}", f"{p99:.2f}"))
+    rows.append((name, f"decisions with a dock: {chosen}/{len(points)}", "", ""))
+    return rows
+
+
+def run(n16: int, n1000: int) -> None:
+    s = load_settings()
+    p = load_planning(s)
+    rows: list[tuple[str, str, str, str]] = []
+
+    ref = reference_fleet(s, p)
+    sites = dock_sites(ref.registry)
+    coverage = UncoveredArea(p.district, sites, p.router, p.target_s)
+    everyone = frozenset(site.id for site in sites)
+    cold = _time(lambda: coverage.uncovered_km2(everyone, WIND))
+    planner = Planner(
+        sites, p.district.frame.to_local, target_s=p.target_s, router=p.router, coverage=coverage
+    )
+    rows.append(("16 docks", "coverage, first answer for a wind (regions built)", f"{cold * 1e3:.0f}", ""))
+    sets = [everyone - {i} for i in sorted(everyone)]
+    per_set: list[float] = []
+    for available in sets:
+        t0 = time.perf_counter()
+        coverage.uncovered_km2(available, WIND)
+        per_set.append(time.perf_counter() - t0)
+    rows.append(
+        (
+            "16 docks",
+            "coverage, a new availability set",
+            f"{statistics.median(per_set) * 1e3:.1f}",
+            f"{max(per_set) * 1e3:.1f}",
+        )
+    )
+    rows += rows_for("16 docks", ref, planner, _points(p, n16, None))
+
+    grid = grid_fleet(s, p, 1000)
+    gplanner = Planner(
+        dock_sites(grid.registry), p.district.frame.to_local, target_s=p.target_s, router=p.router
+    )
+    rows += rows_for("1,000 docks", grid, gplanner, _points(p, n1000, 50_000.0))
+
+    print(
+        f"Planner decision time (ms), wind {WIND.speed_mps:g} m/s from {WIND.from_deg:g}°, every dock healthy"
+    )
+    print(f"{'fleet':<12} {'what':<52} {'p50 ms':>8} {'p99 ms':>8}")
+    for fleet, what, p50, p99 in rows:
+        print(f"{fleet:<12} {what:<52} {p50:>8} {p99:>8}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--points-16", type=int, default=300, help="incident points for 16 docks")
+    parser.add_argument("--points-1000", type=int, default=100, help="incident points for 1,000 docks")
+    args = parser.parse_args()
+    run(args.points_16, args.points_1000)
+
+
+if __name__ == "__main__":
+    main()
