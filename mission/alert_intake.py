@@ -23,6 +23,7 @@ from mission.alerts import (
     decide,
     parse_alert,
 )
+from mission.geo_config import PlanningInputs
 from mission.model import Alert, AlertStatus, IncidentStatus, utc_now
 from mission.ports import MissionStore, NotFound
 
@@ -30,6 +31,14 @@ log = logging.getLogger(__name__)
 
 #: How many open incidents deduplication looks at (the most recent first).
 OPEN_INCIDENT_LIMIT = 1000
+
+
+def alert_area(planning: PlanningInputs, settings: AlertSettings) -> AlertArea:
+    """The area alerts are served in: the district, and beyond it what a dock reaches within
+    ``outside_reach_s`` (default: the planning target)."""
+    reach_s = settings.outside_reach_s if settings.outside_reach_s is not None else planning.target_s
+    d = planning.district
+    return AlertArea(d.boundary_m, d.frame.to_local, tuple(planning.docks), reach_s)
 
 
 class ApprovalError(ValueError):

@@ -19,6 +19,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
+from mission.alert_settings import AlertSettings, secret_matches
+
 TIMESTAMP_HEADER = "X-Skyloop-Timestamp"
 SIGNATURE_HEADER = "X-Skyloop-Signature"
 _PREFIX = "sha256="
@@ -112,3 +114,25 @@ class WebhookVerifier:
             if ts >= cutoff:
                 break
             del self._seen[key]
+
+
+def authenticate_source(
+    settings: AlertSettings,
+    verifier: WebhookVerifier,
+    source: str,
+    bearer_token: str | None,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> None:
+    """Check an HTTP alert from ``source``: a configured, enabled source with a token hash, the
+    bearer token matching it, and — when the source has an ``hmac_secret`` — a valid, fresh,
+    unreplayed signature over ``body``. Raise :class:`WebhookAuthError` (HTTP 401) saying why."""
+    src = settings.sources.get(source)
+    if src is None or not src.enabled:
+        raise WebhookAuthError(f"unknown or disabled source {source!r}")
+    if src.token_hash is None:
+        raise WebhookAuthError(f"source {source!r} has no HTTP credentials configured")
+    if not bearer_token or not secret_matches(bearer_token, src.token_hash):
+        raise WebhookAuthError("wrong or missing bearer token")
+    if src.hmac_secret is not None:
+        verifier.verify(src.hmac_secret.get_secret_value(), headers, body)

@@ -218,3 +218,21 @@ def test_priority_follows_the_type() -> None:
 def _at(east_m: float, north_m: float) -> dict[str, float]:
     lon, lat = offset_wgs84(east_m, north_m)
     return {"lon": lon, "lat": lat}
+
+
+async def test_the_shipped_config_reads_video_alerts_as_gcj02_and_queues_vendors() -> None:
+    from mission.alert_intake import alert_area
+    from mission.settings import load_settings
+
+    settings = load_settings().alerts
+    store = FakeStore()
+    intake = AlertIntake(store, settings, alert_area(planning(), settings), ManualClock())
+    truth = centre_wgs84()
+    gcj = wgs84_to_gcj02(*truth)
+    fire = await intake.submit({"type": "fire_smoke", "lon": gcj[0], "lat": gcj[1]}, "video_ai")
+    assert fire.action is IntakeAction.LAUNCH
+    assert metres_apart((fire.alert.lon_deg, fire.alert.lat_deg), truth) < 0.5
+    vendor = await intake.submit({"type": "street_vendor", **_at(3000, 0)}, "video_ai")
+    assert vendor.action is IntakeAction.QUEUE
+    with pytest.raises(AlertInputError, match="may not send"):
+        await intake.submit({"type": "fire_smoke", **_at(0, 0)}, "smart_water")

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from mission.alert_settings import hash_secret, secret_matches
-from mission.webhook_auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookAuthError, WebhookVerifier, sign
+from mission.alert_settings import AlertSettings, AlertSource, hash_secret, secret_matches
+from mission.webhook_auth import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookAuthError,
+    WebhookVerifier,
+    authenticate_source,
+    sign,
+)
 
 SECRET = "s3cret"
 BODY = b'{"type": "fire_smoke", "lon": 113.8, "lat": 34.8}'
@@ -92,3 +99,32 @@ def test_source_tokens_are_compared_by_hash() -> None:
     assert stored.startswith("sha256:") and "token-A" not in stored
     assert secret_matches("token-A", stored)
     assert not secret_matches("token-B", stored)
+
+
+def _source_settings() -> AlertSettings:
+    return AlertSettings(
+        sources={
+            "signed": AlertSource(token_hash=hash_secret("tok-signed"), hmac_secret=SECRET),
+            "plain": AlertSource(token_hash=hash_secret("tok-plain")),
+            "mqtt_only": AlertSource(),
+            "off": AlertSource(token_hash=hash_secret("tok-off"), enabled=False),
+        }
+    )
+
+
+def test_an_http_source_needs_its_token_and_its_signature() -> None:
+    s, verifier = _source_settings(), WebhookVerifier(300, Clock())
+    authenticate_source(s, verifier, "signed", "tok-signed", sign(SECRET, BODY, NOW), BODY)
+    authenticate_source(s, verifier, "plain", "tok-plain", {}, BODY)
+    with pytest.raises(WebhookAuthError, match="bearer"):
+        authenticate_source(s, verifier, "signed", "tok-plain", sign(SECRET, BODY, NOW + 1), BODY)
+    with pytest.raises(WebhookAuthError, match="missing"):
+        authenticate_source(s, verifier, "signed", "tok-signed", {}, BODY)
+
+
+@pytest.mark.parametrize(
+    ("source", "match"), [("nobody", "unknown"), ("off", "disabled"), ("mqtt_only", "no HTTP")]
+)
+def test_unknown_disabled_or_mqtt_only_sources_cannot_post(source: str, match: str) -> None:
+    with pytest.raises(WebhookAuthError, match=match):
+        authenticate_source(_source_settings(), WebhookVerifier(300, Clock()), source, "tok-off", {}, BODY)
