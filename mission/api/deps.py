@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mission.api.auth import AuthError, Principal, authenticate, bearer_from_header
 from mission.api.backend import ConsoleBackend
@@ -31,7 +32,16 @@ def unauthorized(reason: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def current_principal(request: Request, backend: BackendDep) -> Principal:
+#: Declares the bearer scheme in OpenAPI (the "Authorize" button of /docs); the header is parsed
+#: below, so that a malformed one gets its own message.
+_bearer_scheme = HTTPBearer(auto_error=False, description="an API token (POST /api/v1/tokens)")
+
+
+async def current_principal(
+    request: Request,
+    backend: BackendDep,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
+) -> Principal:
     """The caller named by the bearer token; 401 when missing, unknown or revoked."""
     try:
         token = bearer_from_header(request.headers.get("authorization"))

@@ -12,7 +12,9 @@ from starlette.websockets import WebSocketDisconnect
 
 from fleet.model import DockWeather, RainLevel
 from mission.api.app import create_app
-from tests.integration.api.conftest import ADMIN_TOKEN
+from mission.api_settings import ApiSettings
+from mission.settings import load_settings
+from tests.integration.api.conftest import ADMIN_TOKEN, bearer
 from tests.integration.api.console_fakes import TestBackend
 from tests.unit.fleet.fleet_helpers import healthy_dock
 
@@ -100,3 +102,29 @@ def test_openapi_lists_every_route(client: TestClient) -> None:
     schemas = spec["components"]["schemas"]
     assert {"AlertIn", "AlertReceiptOut", "MissionDetailOut", "DockOut", "TokenCreatedOut"} <= set(schemas)
     assert client.get("/docs").status_code == 200
+
+
+def test_openapi_declares_the_bearer_scheme(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/api/v1/docks"]["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_cors_is_off_by_default_and_on_for_listed_origins(client: TestClient, viewer: dict[str, str]) -> None:
+    origin = {"Origin": "https://console.example"}
+    r = client.get("/api/v1/docks", headers=viewer | origin)
+    assert "access-control-allow-origin" not in r.headers
+    settings = load_settings()
+    settings.api.cors_origins = ["https://console.example"]
+    with TestClient(create_app(TestBackend(), settings, bootstrap_token=ADMIN_TOKEN)) as c:
+        r = c.get("/api/v1/docks", headers=bearer(ADMIN_TOKEN) | origin)
+        assert r.status_code == 200
+        assert r.headers["access-control-allow-origin"] == "https://console.example"
+    with pytest.raises(ValueError, match="refused"):
+        ApiSettings(cors_origins=["*"])
+
+
+def test_oversized_bodies_are_refused(client: TestClient, dispatcher: dict[str, str]) -> None:
+    huge = b"{" + b" " * 2_000_000 + b"}"
+    r = client.post("/api/v1/alerts", content=huge, headers=dispatcher | {"Content-Type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
