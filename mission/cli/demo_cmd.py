@@ -1,33 +1,151 @@
-"""``skyloop demo``: mission control with a simulated 16-dock fleet and the console.
+"""``skyloop demo``: the simulated district and mission control's fleet side in one process.
 
-Until the mission-control issue lands this prints what the demo will run and shows the live
-coverage report of the reference district, so the command already does something useful.
+    skyloop demo [--speed X] [--port P] [--scenario NAME] [--duration S] [--docks N]
+
+Prints the 5-minute coverage of the reference district, brings up the sim world (:mod:`mission.app_sim`:
+broker, 16 docks, 16 drones with payload agents, weather, incidents, the city's alert sources) and the
+fleet side (:mod:`mission.app_fleet`), prints the MAVLink/MQTT endpoints and then the fleet's
+availability table every few seconds. The console, the HTTP API and alert-driven missions join when
+those parts of mission control land (the ``--port`` is reserved for the console).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import math
+import time
 from pathlib import Path
 
+from docks.broker_url import EMBEDDED, parse_broker_url
+from fleet.manager import FleetManager
+from fleet.registry import FleetConfigError
+from mission.cli.errors import CliError
 from mission.cli.paths import DEFAULT_CONFIG
+from mission.settings import Settings, SettingsError, load_settings
+from sim.dock_fleet import DockFileError
+from sim.scenarios import SCENARIOS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run mission control with a simulated 16-dock fleet")
     p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="settings TOML")
+    p.add_argument("--speed", type=float, default=10.0, help="sim speed-up factor (default 10)")
+    p.add_argument("--port", type=int, default=8000, help="console/API port (default 8000)")
+    p.add_argument(
+        "--scenario",
+        default=None,
+        help=f"a scripted day: {', '.join(SCENARIOS)}",
+    )
+    p.add_argument("--duration", type=float, default=None, help="stop after this many sim seconds")
+    p.add_argument("--docks", type=int, default=None, help="only the first N docks (default: all)")
+    p.add_argument("--every", type=float, default=5.0, help="wall seconds between fleet tables (default 5)")
+    p.add_argument("--no-coverage", action="store_true", help="skip the coverage report at start")
+    p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    print(
-        "Skyloop demo (work in progress).\n"
-        "Coming: mission control with 16 simulated docks and drones (MAVLink sim vehicles flown\n"
-        "through MAVSDK, docks over MQTT), alerts that launch drones, and the web console.\n"
-        "Available now: the 5-minute coverage of the reference district:\n"
-    )
-    from mission.cli import main
+def _check(args: argparse.Namespace) -> None:
+    if not (math.isfinite(args.speed) and 0 < args.speed <= 100):
+        raise CliError(f"--speed must be within (0, 100], got {args.speed}")
+    if not 1 <= args.port <= 65535:
+        raise CliError(f"--port must be within 1..65535, got {args.port}")
+    if args.scenario is not None and args.scenario not in SCENARIOS:
+        raise CliError(f"unknown --scenario {args.scenario!r} (known: {', '.join(SCENARIOS)})")
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        raise CliError(f"--duration must be a positive number of sim seconds, got {args.duration}")
+    if args.docks is not None and not 1 <= args.docks <= 200:
+        raise CliError(f"--docks must be within 1..200, got {args.docks}")
+    if not (math.isfinite(args.every) and args.every > 0):
+        raise CliError(f"--every must be a positive number of seconds, got {args.every}")
 
+
+def fleet_table(manager: FleetManager) -> str:
+    """Docks with their availability (or the reasons not) and their drones with battery and link."""
+    rows = [f"{'dock':<6} {'availability':<44} {'drone':<10} {'link':<7} {'air':<4} {'battery':>7}  mode"]
+    for entry in manager.registry:
+        a = manager.availability(entry.dock_id)
+        d = manager.drone_state(entry.drone_id)
+        battery = d.battery_pct if d is not None and d.battery_pct is not None else a.battery_pct
+        summary = a.summary if len(a.summary) <= 44 else a.summary[:41] + "..."
+        rows.append(
+            f"{entry.dock_id:<6} {summary:<44} {entry.drone_id:<10} "
+            f"{('ok' if d is not None and d.link_ok else 'down'):<7} "
+            f"{('yes' if d is not None and d.in_air else 'no'):<4} "
+            f"{(f'{battery:.0f} %' if battery is not None else '-'):>7}  "
+            f"{d.flight_mode if d is not None else '-'}"
+        )
+    free = sum(manager.availability(e.dock_id).available for e in manager.registry)
+    rows.append(f"{free} of {len(manager.registry)} docks available")
+    return "\n".join(rows)
+
+
+def run(args: argparse.Namespace) -> int:
+    _check(args)
     try:
-        return main(["coverage", "--config", str(args.config)])
-    except SystemExit as exc:  # the coverage command is not registered yet
-        return int(exc.code or 0)
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+    )
+    print("Skyloop demo: a simulated district with its docks, drones and the city's alarm platforms.\n")
+    if not args.no_coverage:
+        from mission.cli import main
+
+        print("The 5-minute promise for the reference district with every dock available:")
+        main(["coverage", "--config", str(args.config)])
+        print()
+    try:
+        asyncio.run(_demo(args, settings))
+    except KeyboardInterrupt:
+        print("\nstopped.")
+    except (DockFileError, FleetConfigError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot start the sim world: {exc}") from None
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> None:
+    from mission.app_fleet import FleetSide, build_registry
+    from mission.app_sim import SimOptions, SimWorld
+
+    url = None if settings.mqtt.broker_url == EMBEDDED else parse_broker_url(settings.mqtt.broker_url)
+    t0 = time.monotonic()
+    options = SimOptions(speed=args.speed, dock_count=args.docks, broker_url=url)
+    async with SimWorld(settings, options) as world:
+        registry = build_registry(settings, only=world.dock_ids)
+        assert world.url is not None
+        async with FleetSide(
+            settings, world.url, world.drone_specs(), registry=registry, clock=world.clock
+        ) as fleet:
+            print(f"sim world up in {time.monotonic() - t0:.1f} s at speed x{args.speed:g}:")
+            for line in world.endpoints():
+                print("  " + line)
+            print(
+                f"\nconsole: http://127.0.0.1:{args.port}/ (coming: the HTTP API and console are in progress)"
+            )
+            print("alerts of the sim platforms: MQTT alerts/video_ai, alerts/smart_water (docs/alerts.md)")
+            if args.scenario:
+                print(f"scenario {args.scenario}: {SCENARIOS[args.scenario].description}")
+                world.start_scenario(args.scenario, lambda line: print("  " + line, flush=True))
+            print(flush=True)
+            sent = 0
+            end_s = None if args.duration is None else world.clock.now_s() + args.duration
+            while end_s is None or world.clock.now_s() < end_s:
+                wait_s = (
+                    args.every
+                    if end_s is None
+                    else min(args.every, world.clock.wall_s(end_s - world.clock.now_s()))
+                )
+                await asyncio.sleep(max(wait_s, 0.0))
+                assert world.publisher is not None
+                for alert in world.publisher.sent[sent:]:
+                    print(
+                        f"ALERT {alert.topic} {alert.type} at {alert.lon:.6f},{alert.lat:.6f} ({alert.crs})"
+                    )
+                sent = len(world.publisher.sent)
+                print(f"--- sim time {world.clock.now_s():.0f} s ---")
+                print(fleet_table(fleet.manager), flush=True)

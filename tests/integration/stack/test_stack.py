@@ -1,0 +1,142 @@
+"""The demo's stack in one process: the sim world (:mod:`mission.app_sim`) and mission control's fleet
+side (:mod:`mission.app_fleet`) on the embedded broker, sped up. ``SKYLOOP_TEST_STACK_DOCKS`` sets
+how many of the reference docks come up (default 4; the demo runs all 16)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from docks.broker_url import BrokerUrl
+from docks.mqtt_session import MqttSession
+from fleet.flight_waits import wait_until
+from fleet.model import FleetEventKind
+from mission.alerts import parse_alert
+from mission.app_fleet import FleetSide, build_registry
+from mission.app_sim import SimOptions, SimWorld
+from mission.model import AlertType, CoordSystem
+from mission.settings import load_settings
+from payload.georef import wgs84_to_offset
+
+SPEED = 20.0
+DOCKS = int(os.environ.get("SKYLOOP_TEST_STACK_DOCKS", "4"))
+WAIT_S = 30.0  # wall-clock patience for any one change
+
+
+@dataclass
+class Stack:
+    world: SimWorld
+    fleet: FleetSide
+
+
+@asynccontextmanager
+async def stack(**options: object) -> AsyncIterator[Stack]:
+    settings = load_settings()
+    opts = SimOptions(speed=SPEED, dock_count=DOCKS, **options)  # type: ignore[arg-type]
+    async with SimWorld(settings, opts) as world:
+        assert world.url is not None
+        registry = build_registry(settings, only=world.dock_ids)
+        async with FleetSide(
+            settings, world.url, world.drone_specs(), registry=registry, clock=world.clock
+        ) as fleet:
+            yield Stack(world, fleet)
+
+
+async def all_available(fleet: FleetSide) -> None:
+    manager = fleet.manager
+    async with manager.subscribe() as sub, asyncio.timeout(WAIT_S):
+        while not all(manager.availability(d).available for d in manager.registry.dock_ids):
+            async for event in sub:
+                if event.kind is FleetEventKind.AVAILABILITY:
+                    break
+
+
+async def test_docks_become_available_drones_are_healthy_and_a_payload_answers() -> None:
+    async with stack(battery_pct=100.0) as s:
+        assert len(s.world.dock_ids) == DOCKS and len(s.fleet.registry) == DOCKS
+        await all_available(s.fleet)
+        for spec in s.world.drone_specs():
+            link = s.fleet.drones.drone(spec.drone_id)
+            await link.connect(WAIT_S)
+            t = await wait_until(
+                link,
+                lambda t: t.health is not None and t.health.all_ok and t.battery is not None,
+                WAIT_S,
+                "health",
+            )
+            assert t.battery is not None and t.battery.remaining_pct > 95.0
+        drone_sn = s.world.drones[-1].drone_sn
+        await s.world.wait_agents_connected(WAIT_S)
+        reply = await s.fleet.dock_link.call(drone_sn, "ai_detect_start", {"classes": ["fire"]})
+        assert reply.body is not None and getattr(reply.body, "result", None) == 0
+        agent = s.world.drones[-1].agent
+        assert agent is not None and agent.active and "fire" in agent.classes
+
+
+async def test_a_scenario_incident_raises_alerts_on_mqtt() -> None:
+    received: list[tuple[str, dict[str, object]]] = []
+    got = asyncio.Event()
+
+    def on_message(topic: str, payload: bytes) -> None:
+        if not topic.startswith("alerts/"):  # amqtt 0.12 also hands new subscribers retained statuses
+            return
+        received.append((topic, json.loads(payload)))
+        got.set()
+
+    async with stack(payload_agents=False) as s:
+        assert s.world.url is not None
+        listener = MqttSession(
+            BrokerUrl(s.world.url.host, s.world.url.port),
+            client_id="test-alerts",
+            subscriptions=[("alerts/#", 1)],
+            on_message=on_message,
+        )
+        async with listener:
+            await listener.wait_connected(WAIT_S)
+            s.world.start_scenario("person-at-longzihu")
+            async with asyncio.timeout(WAIT_S):
+                await got.wait()
+        topic, body = received[0]
+        assert topic == "alerts/smart_water"
+        assert body["type"] == "person_near_water" and body["crs"] == "gcj02"
+        (person,) = s.world.incidents
+        # Mission control's parser reads it, converts GCJ-02 back and lands on the person.
+        parsed = parse_alert(body, "smart_water", s.world.settings.alerts, datetime.now(UTC))
+        assert parsed.type is AlertType.PERSON_NEAR_WATER and parsed.original_crs is CoordSystem.GCJ02
+        north, east = wgs84_to_offset(person.lon_deg, person.lat_deg, parsed.lon_deg, parsed.lat_deg)
+        assert abs(float(north)) < 1.0 and abs(float(east)) < 1.0
+        # The GCJ-02 position itself is hundreds of metres off: the conversion matters.
+        north, east = wgs84_to_offset(
+            person.lon_deg, person.lat_deg, parsed.original_lon, parsed.original_lat
+        )
+        assert abs(float(north)) + abs(float(east)) > 100.0
+
+
+def _bindable(kind: int, port: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+async def test_shutdown_leaves_no_task_or_port_behind() -> None:
+    before = asyncio.all_tasks()
+    async with stack() as s:
+        assert s.world.url is not None and s.world.broker is not None
+        mqtt_port = s.world.url.port
+        udp_ports = [d.vehicle.config.gcs_port for d in s.world.drones]
+        assert not _bindable(socket.SOCK_STREAM, mqtt_port)
+        await s.world.wait_agents_connected(WAIT_S)
+    await asyncio.sleep(0.1)
+    left = {t for t in asyncio.all_tasks() - before if not t.done()}
+    assert not left, f"tasks left running: {sorted(t.get_name() for t in left)}"
+    assert _bindable(socket.SOCK_STREAM, mqtt_port)
+    assert all(_bindable(socket.SOCK_DGRAM, p) for p in udp_ports)
