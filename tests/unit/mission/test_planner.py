@@ -235,3 +235,19 @@ def test_unknown_docks_in_candidates_are_rejected_not_crashing() -> None:
         "M1", lon, lat, manager.candidates(SortieSpec(lon, lat)), Wind.calm()
     )
     assert decision.dock_id == "D02" and reasons(decision)["D03"] == "unknown_dock"
+
+
+def test_a_wind_faster_than_the_drones_grounds_every_dock() -> None:
+    manager = fleet(("dock3", "dock3", "dock3"))
+    gale = DockWeather(wind_mps=16.0, rain=RainLevel.NONE, temperature_c=18.0)
+    for entry in manager.registry:
+        manager.put_dock_state(healthy_dock(entry.dock_id, NOW_S, weather=gale))
+    decision = plan(manager, 3500.0, 500.0, Wind(16.0, 90.0))
+    assert decision.dock_id is None
+    assert set(reasons(decision).values()) == {"wind"}
+
+
+def test_the_decision_records_the_wind_and_target() -> None:
+    decision = plan(fleet(("dock3", "dock3", "dock3")), 3500.0, 500.0, Wind(5.0, 45.0), target_s=240.0)
+    assert (decision.wind_speed_mps, decision.wind_from_deg, decision.target_s) == (5.0, 45.0, 240.0)
+    assert decision.eta_s is not None and decision.promise_breached == (decision.eta_s > 240.0)
