@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mission.grid_payloads import SIGNATURE_HEADER, TIMESTAMP_HEADER, lead_verified_message, signature_ok
 from mission.lead_settings import GridSettings
+from mission.leads import lead_write_lock
 from mission.model import Incident, IncidentStatus, Lead, LeadStatus, utc_now
 from mission.ports import MissionStore, NotFound
 
@@ -138,23 +139,24 @@ class GridCallbacks:
     async def handle(self, body: bytes, headers: Mapping[str, str]) -> CallbackResult:
         """Verify and apply one callback; raises :class:`CallbackError` with the HTTP status."""
         cb = self._verify(body, headers)
-        try:
-            lead = await self.store.get_lead(cb.lead_ref())
-        except NotFound:
-            raise CallbackError(404, f"no lead {cb.lead_ref()}") from None
-        if lead.status not in RANK:
-            raise CallbackError(409, f"lead {lead.id} is {lead.status}: it was never sent")
-        history = list(lead.details.get("platform_events", []))
-        seen = any(e.get("event_id") == cb.event_id for e in history)
-        if seen or RANK[cb.type.lead_status] <= RANK[lead.status]:
-            return CallbackResult(lead.id, lead.status, changed=False)
-        lead.status = cb.type.lead_status
-        if cb.case_id:
-            lead.platform_case_id = cb.case_id
-        at = (cb.at or self.clock()).isoformat()
-        history.append({"event_id": cb.event_id, "type": str(cb.type), "at": at, "note": cb.note})
-        lead.details["platform_events"] = history
-        await self.store.update_lead(lead)  # stored before acted on
+        async with lead_write_lock(self.store):
+            try:
+                lead = await self.store.get_lead(cb.lead_ref())
+            except NotFound:
+                raise CallbackError(404, f"no lead {cb.lead_ref()}") from None
+            if lead.status not in RANK:
+                raise CallbackError(409, f"lead {lead.id} is {lead.status}: it was never sent")
+            history = list(lead.details.get("platform_events", []))
+            seen = any(e.get("event_id") == cb.event_id for e in history)
+            if seen or RANK[cb.type.lead_status] <= RANK[lead.status]:
+                return CallbackResult(lead.id, lead.status, changed=False)
+            lead.status = cb.type.lead_status
+            if cb.case_id:
+                lead.platform_case_id = cb.case_id
+            at = (cb.at or self.clock()).isoformat()
+            history.append({"event_id": cb.event_id, "type": str(cb.type), "at": at, "note": cb.note})
+            lead.details["platform_events"] = history
+            await self.store.update_lead(lead)  # stored before acted on
         await self._move_incident(lead, cb.type)
         if cb.type is CallbackType.RESOLVED:
             await self._request_verification(lead)
@@ -181,9 +183,12 @@ class GridCallbacks:
 
     async def _request_verification(self, lead: Lead) -> None:
         mission_id = await self.verifier.request_verification(lead)
-        if mission_id is not None:
-            lead.details["verification_mission_id"] = mission_id
-            await self.store.update_lead(lead)
+        if mission_id is None:
+            return
+        async with lead_write_lock(self.store):
+            fresh = await self.store.get_lead(lead.id)
+            fresh.details["verification_mission_id"] = mission_id
+            await self.store.update_lead(fresh)
 
     async def pending_verifications(self) -> int:
         """Ask again for every resolved lead without a verification mission (after a restart, or
@@ -199,26 +204,27 @@ class GridCallbacks:
         """The revisit's outcome. Cleared: the lead is verified and the platform told (before/after
         snapshots); once every lead of the incident is done, leads and incident close. Not cleared:
         the platform is told and the lead goes back to *dispatched* (the case is reopened)."""
-        lead = await self.store.get_lead(lead_id)
-        if lead.status is not LeadStatus.RESOLVED:
-            raise CallbackError(409, f"lead {lead_id} is {lead.status}, not resolved")
-        attempt = int(lead.details.get("verifications", 0)) + 1
-        lead.details["verifications"] = attempt
-        lead.details["verified_at"] = self.clock().isoformat()
-        lead.details["verification_cleared"] = cleared
-        if after_jpeg is not None:
-            lead.details["after_snapshot_b64"] = base64.b64encode(after_jpeg).decode()
-        if not cleared:  # the next "resolved" asks for a new revisit
-            lead.details.pop("verification_mission_id", None)
-        incident = await self._incident(lead)
-        message = lead_verified_message(
-            lead, incident, lead.snapshot_jpeg, after_jpeg, cleared, self.grid, attempt, self.clock()
-        )
-        lead.status = LeadStatus.VERIFIED if cleared else LeadStatus.DISPATCHED
-        await self.store.update_lead(lead, message)
-        if cleared:
-            await self._close_if_done(lead, incident)
-        return lead
+        async with lead_write_lock(self.store):
+            lead = await self.store.get_lead(lead_id)
+            if lead.status is not LeadStatus.RESOLVED:
+                raise CallbackError(409, f"lead {lead_id} is {lead.status}, not resolved")
+            attempt = int(lead.details.get("verifications", 0)) + 1
+            lead.details["verifications"] = attempt
+            lead.details["verified_at"] = self.clock().isoformat()
+            lead.details["verification_cleared"] = cleared
+            if after_jpeg is not None:
+                lead.details["after_snapshot_b64"] = base64.b64encode(after_jpeg).decode()
+            if not cleared:  # the next "resolved" asks for a new revisit
+                lead.details.pop("verification_mission_id", None)
+            incident = await self._incident(lead)
+            message = lead_verified_message(
+                lead, incident, lead.snapshot_jpeg, after_jpeg, cleared, self.grid, attempt, self.clock()
+            )
+            lead.status = LeadStatus.VERIFIED if cleared else LeadStatus.DISPATCHED
+            await self.store.update_lead(lead, message)
+            if cleared:
+                await self._close_if_done(lead, incident)
+            return await self.store.get_lead(lead_id)
 
     async def _close_if_done(self, lead: Lead, incident: Incident | None) -> None:
         siblings = (

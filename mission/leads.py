@@ -15,6 +15,7 @@ import base64
 import binascii
 import logging
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +39,18 @@ OPEN_STATUSES = (
     LeadStatus.ACCEPTED,
     LeadStatus.DISPATCHED,
 )
+
+
+_LOCKS: weakref.WeakKeyDictionary[MissionStore, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def lead_write_lock(store: MissionStore) -> asyncio.Lock:
+    """The one lock every read-modify-write of a lead holds (intake, outbox, callbacks), so that none
+    of them saves a stale copy over another's change. One per store object, hence per process."""
+    lock = _LOCKS.get(store)
+    if lock is None:
+        lock = _LOCKS[store] = asyncio.Lock()
+    return lock
 
 
 class LeadError(Exception):
@@ -191,7 +204,7 @@ class LeadIntake:
         self.settings = settings
         self.clock = clock
         self._open: list[Lead] = []
-        self._lock = asyncio.Lock()
+        self._lock = lead_write_lock(store)
 
     async def load(self) -> None:
         """Read the open leads back from the store (after a restart) so new sightings merge into them."""

@@ -37,6 +37,7 @@ from mission.grid_payloads import (
     signature,
 )
 from mission.lead_settings import GridSettings
+from mission.leads import lead_write_lock
 from mission.model import IncidentStatus, LeadStatus, OutboxMessage, OutboxStatus, utc_now
 from mission.ports import MissionStore, NotFound
 
@@ -218,15 +219,16 @@ class OutboxWorker:
         """The lead moves to *delivered* (never backwards) and its incident to *reported*."""
         if message.lead_id is None or message.topic != "lead.created":
             return
-        try:
-            lead = await self.store.get_lead(message.lead_id)
-        except NotFound:
-            return
-        if lead.status is LeadStatus.APPROVED:
-            lead.status = LeadStatus.DELIVERED
-        if case_id and not lead.platform_case_id:
-            lead.platform_case_id = case_id
-        await self.store.update_lead(lead)
+        async with lead_write_lock(self.store):
+            try:
+                lead = await self.store.get_lead(message.lead_id)
+            except NotFound:
+                return
+            if lead.status is LeadStatus.APPROVED:
+                lead.status = LeadStatus.DELIVERED
+            if case_id and not lead.platform_case_id:
+                lead.platform_case_id = case_id
+            await self.store.update_lead(lead)
         if lead.incident_id is not None:
             try:
                 incident = await self.store.get_incident(lead.incident_id)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
+import httpx
 import pytest
 
 from mission.grid_payloads import lead_created_message, position
 from mission.lead_settings import GridSettings, LeadSettings, ReviewRule
 from mission.leads import LeadError, LeadIntake, distance_m, new_lead, sightings
-from mission.model import AlertType, Incident, LeadStatus, OutboxStatus
+from mission.model import AlertType, Incident, Lead, LeadStatus, OutboxStatus
+from mission.outbox import OutboxWorker
 from tests.unit.mission.fake_store import FakeStore
 from tests.unit.mission.grid_helpers import LAT, LON, T0, ManualClock, detection, event, offset
 
@@ -181,3 +184,28 @@ def test_payload_has_wgs84_and_gcj02_positions_and_the_snapshot() -> None:
         lead, None, GridSettings(snapshot="url", snapshot_base_url="https://mc/s/")
     ).payload
     assert by_url["lead"]["snapshot"] == {"format": "jpeg", "url": f"https://mc/s/{lead.id}.jpg"}
+
+
+class SlowStore(FakeStore):
+    """Reads that take a while, so concurrent read-modify-writes interleave."""
+
+    async def get_lead(self, lead_id: str) -> Lead:
+        lead = await super().get_lead(lead_id)
+        await asyncio.sleep(0.01)
+        return lead
+
+
+async def test_a_merge_and_a_delivery_at_the_same_time_both_stick() -> None:
+    store, clock = SlowStore(), ManualClock()
+    leads = intake(store, clock)
+    (lead,) = await leads.ingest("D1", event(detection(confidence=0.9)))
+    (message,) = store.messages.values()
+    async with httpx.AsyncClient() as client:
+        worker = OutboxWorker(store, GridSettings(), client, clock=clock)
+        await asyncio.gather(
+            leads.ingest("D2", event(detection(confidence=0.97, lead_id="b"))),
+            worker._lead_delivered(message, "CASE-9"),
+        )
+    after = store.leads[lead.id]
+    assert after.status is LeadStatus.DELIVERED and after.platform_case_id == "CASE-9"
+    assert after.confidence == pytest.approx(0.97) and after.details["drones"] == ["D1", "D2"]

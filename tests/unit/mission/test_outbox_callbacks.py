@@ -213,7 +213,8 @@ async def test_round_trip_with_the_stand_in_from_lead_to_closed_case() -> None:
             for _ in range(3):  # two 503s, then delivered
                 await worker.deliver_due()
                 clock.advance(600)
-            await eventually(lambda: store.leads[lead.id].status is LeadStatus.RESOLVED)
+            await eventually(lambda: len(platform.callbacks_sent) == 3)  # answered: applied
+            assert store.leads[lead.id].status is LeadStatus.RESOLVED
             assert verifier.requested == [lead.id]
             # the verification drone came back: the scene is clear
             await handler_box[0].verified(lead.id, b"AFTER", cleared=True)
