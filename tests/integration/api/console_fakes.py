@@ -7,12 +7,11 @@ review (a command is recorded as a mission event; the mission state does not mov
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from fleet.manager import FleetManager
-from fleet.model import FleetEvent
 from geo.model import Wind
 from mission.alert_intake import AlertIntake
 from mission.alerts import AlertArea, AlertDecision
@@ -23,10 +22,10 @@ from mission.api.backend import (
     CoverageNow,
     DockView,
     DroneView,
-    LiveItem,
     OperatorCommand,
 )
 from mission.api.fleet_views import coverage_now, dock_views, drone_views
+from mission.api.live_hub import LiveHub, LiveQueue
 from mission.api.source_auth import SourceAuthenticator
 from mission.app_fleet import build_registry
 from mission.geo_config import PlanningInputs, load_planning
@@ -60,30 +59,6 @@ class FixedClock:
         await asyncio.sleep(0)
 
 
-class LiveQueue:
-    """One live subscriber: a bounded queue (oldest dropped when full)."""
-
-    def __init__(self, owner: TestBackend, maxsize: int) -> None:
-        self._owner = owner
-        self._queue: asyncio.Queue[LiveItem | None] = asyncio.Queue(maxsize)
-
-    def offer(self, item: LiveItem | None) -> None:
-        if self._queue.full():
-            self._queue.get_nowait()
-        self._queue.put_nowait(item)
-
-    def close(self) -> None:
-        self._owner.subs.discard(self)
-        self.offer(None)
-
-    async def _iterate(self) -> AsyncIterator[LiveItem]:
-        while (item := await self._queue.get()) is not None:
-            yield item
-
-    def __aiter__(self) -> AsyncIterator[LiveItem]:
-        return self._iterate()
-
-
 class TestBackend:
     """See the module docstring. ``commands`` records every command carried out."""
 
@@ -105,9 +80,9 @@ class TestBackend:
         self.intake = AlertIntake(self._store, alert_settings(), area)
         self.sources = SourceAuthenticator(alert_settings())
         self.commands: list[OperatorCommand] = []
-        self.subs: set[LiveQueue] = set()
+        self.live = LiveHub()
+        self.live.follow_fleet(self.manager)
         self.healthy = {"store": True, "fleet": True}
-        self.manager.add_listener(self._on_fleet)
 
     def feed_healthy_docks(self) -> None:
         """Every dock online, idle, charged, in calm weather."""
@@ -134,9 +109,9 @@ class TestBackend:
 
     async def submit_alert(self, raw: Mapping[str, Any], source: str) -> AlertDecision:
         decision = await self.intake.submit(dict(raw), source)
-        self.publish(decision.alert)
+        self.live.publish(decision.alert)
         if decision.incident is not None:
-            self.publish(decision.incident)
+            self.live.publish(decision.incident)
         return decision
 
     async def decide_alert(self, alert_id: str, approve: bool, actor: str, note: str = "") -> AlertDecision:
@@ -162,7 +137,7 @@ class TestBackend:
         )
         await self._store.append_event(event)
         self.commands.append(command)
-        self.publish(event)
+        self.live.publish(event)
         return mission
 
     async def _launch(self, command: OperatorCommand) -> Mission:
@@ -184,7 +159,7 @@ class TestBackend:
             )
         )
         self.commands.append(command)
-        self.publish(mission)
+        self.live.publish(mission)
         return mission
 
     async def review_lead(self, lead_id: str, approve: bool, actor: str, note: str = "") -> Lead:
@@ -195,25 +170,14 @@ class TestBackend:
             lead, status=LeadStatus.APPROVED if approve else LeadStatus.REJECTED, reviewed_by=actor
         )
         await self._store.update_lead(lead)
-        self.publish(lead)
+        self.live.publish(lead)
         return lead
 
     def subscribe_live(self, maxsize: int = 1000) -> LiveQueue:
-        sub = LiveQueue(self, maxsize)
-        self.subs.add(sub)
-        return sub
+        return self.live.subscribe(maxsize)
 
     async def health(self) -> Mapping[str, bool]:
         return dict(self.healthy)
-
-    # --- internals -------------------------------------------------------------------------------
-
-    def publish(self, item: LiveItem) -> None:
-        for sub in list(self.subs):
-            sub.offer(item)
-
-    def _on_fleet(self, event: FleetEvent) -> None:
-        self.publish(event)
 
 
 def _conforms(backend: TestBackend) -> ConsoleBackend:

@@ -1,0 +1,54 @@
+"""The live hub: every subscriber gets every item in order, a slow one loses its oldest (counted)
+without blocking the publisher, fleet events arrive, and closing ends the iteration."""
+
+from __future__ import annotations
+
+from fleet.model import FleetEvent
+from mission.api.live_hub import LiveHub
+from mission.model import Mission
+from tests.integration.api.console_fakes import TestBackend
+from tests.unit.fleet.fleet_helpers import healthy_dock
+
+
+def mission(n: int) -> Mission:
+    return Mission(None, 113.8, 34.8, id=f"M{n}")
+
+
+async def drain(sub: object) -> list[object]:
+    return [item async for item in sub]  # type: ignore[attr-defined]
+
+
+async def test_every_subscriber_gets_every_item_in_order() -> None:
+    hub = LiveHub()
+    a, b = hub.subscribe(), hub.subscribe()
+    for n in range(5):
+        hub.publish(mission(n))
+    hub.close()
+    for sub in (a, b):
+        assert [m.id for m in await drain(sub)] == [f"M{n}" for n in range(5)]  # type: ignore[attr-defined]
+    assert hub.subscriber_count == 0
+
+
+async def test_a_slow_subscriber_loses_its_oldest_items() -> None:
+    hub = LiveHub()
+    slow = hub.subscribe(maxsize=10)
+    for n in range(25):
+        hub.publish(mission(n))
+    slow.close()  # the end marker itself pushes out one more
+    got = [m.id for m in await drain(slow)]  # type: ignore[attr-defined]
+    assert got == [f"M{n}" for n in range(16, 25)]
+    assert slow.dropped == 16
+
+
+async def test_fleet_events_are_published_until_unfollowed() -> None:
+    backend = TestBackend()
+    hub = LiveHub()
+    stop = hub.follow_fleet(backend.manager)
+    sub = hub.subscribe()
+    dock_id = backend.manager.registry.dock_ids[0]
+    backend.manager.put_dock_state(healthy_dock(dock_id, backend.clock.now_s()))
+    stop()
+    backend.manager.put_dock_state(healthy_dock(backend.manager.registry.dock_ids[1], backend.clock.now_s()))
+    sub.close()
+    items = await drain(sub)
+    assert items and all(isinstance(e, FleetEvent) and e.dock_id == dock_id for e in items)
