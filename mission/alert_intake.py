@@ -114,7 +114,8 @@ class AlertIntake:
         return AlertDecision(IntakeAction.LAUNCH, alert, incident, reason=f"approved by {actor}")
 
     async def reject(self, alert_id: str, actor: str, reason: str) -> AlertDecision:
-        """A dispatcher rejects a pending alert; its incident is closed if nothing else is on it."""
+        """A dispatcher rejects a pending alert; its incident is closed if it is still open (no
+        mission started for it), duplicates that joined it included."""
         async with self._lock:
             alert = await self._pending(alert_id)
             alert = replace(alert, status=AlertStatus.REJECTED, decided_by=actor, reason=reason)
