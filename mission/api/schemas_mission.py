@@ -200,6 +200,15 @@ class MissionDetailOut(BaseModel):
     decision: DecisionOut | None
 
 
+class IncidentDetailOut(BaseModel):
+    """An incident with the alerts that joined it, its missions and its leads."""
+
+    incident: IncidentOut
+    alerts: list[AlertOut]
+    missions: list[MissionOut]
+    leads: list[LeadOut]
+
+
 class LeadOut(_Out):
     id: str
     mission_id: str | None

@@ -123,6 +123,18 @@ def test_duplicates_join_one_incident(
     assert second.json()["incident"]["id"] == first["incident"]["id"]
     assert first["alert"]["source"] == "console"
     assert len(client.get("/api/v1/incidents", headers=viewer).json()) == 1
+    incident_id = first["incident"]["id"]
+    mission = client.post(
+        "/api/v1/missions",
+        json={"lon_deg": lon, "lat_deg": lat, "incident_id": incident_id},
+        headers=dispatcher,
+    ).json()
+    detail = client.get(f"/api/v1/incidents/{incident_id}", headers=viewer).json()
+    assert detail["incident"]["id"] == incident_id
+    assert {a["id"] for a in detail["alerts"]} == {first["alert"]["id"], second.json()["alert"]["id"]}
+    assert [m["id"] for m in detail["missions"]] == [mission["id"]]
+    assert detail["leads"] == []
+    assert client.get("/api/v1/incidents/none", headers=viewer).status_code == 404
 
 
 def test_viewer_cannot_raise_alerts(client: TestClient, viewer: dict[str, str]) -> None:
