@@ -7,6 +7,7 @@ the JSON-file store), in the ``fleet_state`` table; errors come out as ``FleetSt
 from __future__ import annotations
 
 from fleet.model import FleetSnapshot
+from fleet.ports import FleetStateStore
 from fleet.snapshot_codec import FleetStoreError, snapshot_from_data, snapshot_to_data
 from mission.ports import MissionStore, StoreError
 
@@ -31,3 +32,8 @@ class SqlFleetStateStore:
             await self._store.save_fleet_state(snapshot_to_data(snapshot))
         except StoreError as exc:
             raise FleetStoreError(f"fleet state in the mission store: {exc}") from None
+
+
+def _conforms(store: SqlFleetStateStore) -> FleetStateStore:
+    """Never called: mypy checks here that the class implements the port."""
+    return store

@@ -36,7 +36,7 @@ from mission.model import (
     OutboxStatus,
     utc_now,
 )
-from mission.ports import NotFound, StoreError
+from mission.ports import MissionStore, NotFound, StoreError
 from mission.store import tables as t
 from mission.store.codec import from_row, to_row
 from mission.store.engine import create_store_engine, display_url
@@ -338,3 +338,8 @@ class SqlMissionStore:
         if document is not None and not isinstance(document, dict):
             raise StoreError(f"load fleet state: stored document is a {type(document).__name__}")
         return document
+
+
+def _conforms(store: SqlMissionStore) -> MissionStore:
+    """Never called: mypy checks here that the class implements the port."""
+    return store
