@@ -47,6 +47,7 @@ from mission.lifecycle_types import (
     ReliefArrived,
     RequestRelief,
     ReserveDock,
+    Resumed,
     Return,
     ReturnToDock,
     SceneDone,
@@ -166,6 +167,8 @@ def _decide(m: Mission, event: MissionInput, p: LifecycleParams) -> _Decision:
             return _effect_failed(m, event)
         case LinkLost() if st in AIRBORNE or st is S.PLANNED:
             return _link_lost(m, event)
+        case Resumed():
+            return st, {}, _resume(m, p)
         case Abort():
             return _abort(m, event)
         case Return() if st in ON_TASK:
@@ -332,3 +335,29 @@ def _goto_point(m: Mission, e: GoToPoint, p: LifecycleParams) -> _Decision:
         effects.append(StopPayloadTasks(_drone(m, e.name)))
     effects.append(_goto_target(moved, p))
     return S.EN_ROUTE, changes, effects
+
+
+def _resume(m: Mission, p: LifecycleParams) -> list[Effect]:
+    """What the state needs done again after a restart (telemetry-driven events, such as a landing
+    that happened meanwhile, are posted by mission.recovery before this)."""
+    st = m.state
+    if st is S.REQUESTED:
+        return []  # the planner decides
+    if st is S.PLANNED:
+        assert m.dock_id is not None
+        return [PrepareDock(m.dock_id, m.id)]
+    drone = _drone(m, "resumed")
+    if st is S.LAUNCHING:
+        return [ArmAndTakeOff(drone, Height.above_home(m.cruise_height_m or p.cruise_height_m))]
+    if st is S.EN_ROUTE:
+        return [_goto_target(m, p)]
+    if st is S.ON_SCENE:
+        return _on_scene(m, p)
+    if st is S.SUPERVISING:
+        height = Height.above_home(p.on_scene_height_m)
+        orbit = Orbit(drone, m.lat_deg, m.lon_deg, height, p.orbit_radius_m, p.orbit_speed_mps)
+        return [orbit, StartWatch(drone)]
+    if st is S.RETURNING:
+        return [ReturnToDock(drone, m.return_dock_id or m.dock_id)]
+    assert st is S.LANDED
+    return [CloseCover(m.return_dock_id or m.dock_id or "")] if (m.return_dock_id or m.dock_id) else []

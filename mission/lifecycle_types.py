@@ -126,6 +126,11 @@ class LinkLost(_Named):
 
 
 @dataclass(frozen=True)
+class Resumed(_Named):
+    """Mission control restarted (:mod:`mission.recovery`): do again what the current state needs."""
+
+
+@dataclass(frozen=True)
 class Abort(_Named):
     """Operator: stop the mission (a flying drone comes home; the mission ends ABORTED)."""
 
@@ -188,6 +193,7 @@ MissionInput = (
     | DockClosed
     | EffectFailed
     | LinkLost
+    | Resumed
     | Abort
     | Return
     | Hold

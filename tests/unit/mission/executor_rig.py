@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,19 @@ class Rig:
     incident: Incident
     notes: list[tuple[str, fx.Notify]] = field(default_factory=list)
     reliefs: list[fx.RequestRelief] = field(default_factory=list)
+    tg: asyncio.TaskGroup | None = None
+    task: asyncio.Task[None] | None = None
+
+    async def restart(self) -> MissionRunner:
+        """Mission control dies (every run cancelled, nothing else kept) and a new runner starts."""
+        assert self.tg is not None and self.task is not None
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        self.runner = MissionRunner(self.runner.deps)
+        self.task = self.tg.create_task(self.runner.run())
+        await self.runner.started()
+        return self.runner
 
     def mission(self, incident: bool = True, **changes: Any) -> Mission:
         return Mission(self.incident.id if incident else None, FIRE_LON, FIRE_LAT, **changes)
@@ -93,9 +107,9 @@ async def rig(**settings: Any) -> AsyncIterator[Rig]:
 
     deps.request_relief = relief
     async with asyncio.TaskGroup() as tg:
-        tg.create_task(runner.run())
+        r.tg, r.task = tg, tg.create_task(runner.run())
         await runner.started()
         try:
             yield r
         finally:
-            runner.stop()
+            r.runner.stop()
