@@ -204,15 +204,20 @@ class LeadIntake:
         self.settings = settings
         self.clock = clock
         self._open: list[Lead] = []
+        self._loaded = False
         self._lock = lead_write_lock(store)
 
     async def load(self) -> None:
-        """Read the open leads back from the store (after a restart) so new sightings merge into them."""
+        """Read the open leads back from the store (after a restart) so new sightings merge into
+        them; the first :meth:`ingest` does it when nobody called it."""
         async with self._lock:
-            leads: list[Lead] = []
-            for status in OPEN_STATUSES:
-                leads.extend(await self.store.list_leads(status=status, limit=1000))
-            self._open = leads
+            await self._load()
+
+    async def _load(self) -> None:
+        leads: list[Lead] = []
+        for status in OPEN_STATUSES:
+            leads.extend(await self.store.list_leads(status=status, limit=1000))
+        self._open, self._loaded = leads, True
 
     async def ingest(
         self,
@@ -224,6 +229,8 @@ class LeadIntake:
         """Store the event's sightings as new or merged leads; return the leads created or changed."""
         changed: dict[str, Lead] = {}
         async with self._lock:
+            if not self._loaded:
+                await self._load()
             now = self.clock()
             self._forget_older_than(now)
             for s in sightings(drone_id, event, now):

@@ -141,7 +141,6 @@ async def test_a_restarted_intake_merges_into_stored_leads() -> None:
     store, clock = FakeStore(), ManualClock()
     await intake(store, clock).ingest("D1", event(detection()))
     again = intake(store, clock)
-    await again.load()
     await again.ingest("D2", event(detection(lead_id="z")))
     assert len(store.leads) == 1
 
