@@ -8,13 +8,16 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pytest
+
 from docks.broker_url import BrokerUrl
 from docks.mqtt_session import MqttSession
+from fleet.drone_model import Height
 from fleet.flight_waits import wait_until
 from fleet.model import FleetEventKind
 from mission.alerts import parse_alert
@@ -140,3 +143,44 @@ async def test_shutdown_leaves_no_task_or_port_behind() -> None:
     assert not left, f"tasks left running: {sorted(t.get_name() for t in left)}"
     assert _bindable(socket.SOCK_STREAM, mqtt_port)
     assert all(_bindable(socket.SOCK_DGRAM, p) for p in udp_ports)
+
+
+async def until_true(predicate: Callable[[], bool], what: str) -> None:
+    """Poll sim state (sim objects have no change events) until ``predicate`` holds."""
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while not predicate():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"not within {WAIT_S} s: {what}") from None
+
+
+async def test_the_dock_sees_its_drone_leave_land_and_charge() -> None:
+    async with stack(battery_pct=80.0, payload_agents=False) as s:
+        drone = s.world.drones[0]
+        dock = s.world.docks[drone.dock_sn]  # type: ignore[index]
+        link = s.fleet.drones.drone(drone.drone_sn)
+        await link.connect(WAIT_S)
+        await wait_until(link, lambda t: t.health is not None and t.health.all_ok, WAIT_S, "health")
+        assert dock.drone_in_dock and drone.vehicle.state.battery.remaining == pytest.approx(0.80, abs=0.01)
+        await link.arm()
+        await link.takeoff(Height.above_home(15.0))
+        await until_true(lambda: not dock.drone_in_dock, "the dock notices its drone left")
+        await until_true(lambda: drone.vehicle.state.motion.up_m > 10.0, "climbing")
+        await link.land()
+        await until_true(lambda: dock.drone_in_dock, "the dock takes its drone back")
+        flown = drone.vehicle.state.battery.remaining * 100.0
+        assert dock.battery_pct == pytest.approx(flown, abs=0.5) and dock.battery_pct < 80.0
+        await until_true(lambda: dock.charging, "charging after the cover closed")
+        manager = s.fleet.manager
+
+        def reported() -> bool:  # the dock's OSD brings the landed drone's charge to mission control
+            a, d = manager.availability(drone.dock_sn), manager.drone_state(drone.drone_sn)
+            return (
+                a.battery_pct is not None
+                and abs(a.battery_pct - flown) < 1.5
+                and d is not None
+                and not d.in_air
+            )
+
+        await until_true(reported, "the fleet manager sees the drone back in its dock")
