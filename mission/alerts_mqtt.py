@@ -17,12 +17,16 @@ import random
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiomqtt
 
 from docks.broker_url import BrokerUrl
 from mission.alert_settings import AlertSettings
 from mission.alerts import AlertDecision, AlertInputError
+
+if TYPE_CHECKING:
+    from mission.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,24 @@ class AlertSubscriber:
         self.prefix = settings.mqtt_topic_prefix.rstrip("/")
         self.connected = asyncio.Event()
         self.counts = {"received": 0, "accepted": 0, "invalid": 0, "unknown_source": 0, "failed": 0}
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, url: BrokerUrl, submit: Submit, on_decision: OnDecision | None = None
+    ) -> AlertSubscriber:
+        """A subscriber from ``[alerts]`` and ``[mqtt]`` (client id ``<mqtt.client_id>-alerts``)."""
+        m = settings.mqtt
+        return cls(
+            url,
+            settings.alerts,
+            submit,
+            on_decision=on_decision,
+            client_id=f"{m.client_id}-alerts"[:64],
+            max_payload_bytes=m.max_payload_bytes,
+            tls_ca_file=m.tls_ca_file,
+            reconnect_min_s=m.reconnect_min_s,
+            reconnect_max_s=m.reconnect_max_s,
+        )
 
     async def run(self) -> None:
         """Serve until cancelled, reconnecting after any broker loss."""

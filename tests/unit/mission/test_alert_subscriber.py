@@ -61,3 +61,16 @@ def _alert() -> Alert:
     return Alert(
         "video_ai", AlertType.FIRE_SMOKE, 113.8, 34.8, 113.8, 34.8, CoordSystem.WGS84, 1, AlertStatus.JOINED
     )
+
+
+def test_from_settings_takes_the_mqtt_limits_and_client_id() -> None:
+    from mission.settings import load_settings
+
+    async def submit(raw: object, source: str) -> AlertDecision:
+        raise AssertionError
+
+    s = load_settings()
+    sub = AlertSubscriber.from_settings(s, BrokerUrl("127.0.0.1", 1883), submit)
+    assert sub.client_id == f"{s.mqtt.client_id}-alerts"
+    assert sub.max_payload_bytes == s.mqtt.max_payload_bytes
+    assert sub.source_of("alerts/video_ai") == "video_ai"
