@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -20,6 +21,7 @@ from mission.api.auth import BOOTSTRAP_ENV, ensure_bootstrap_token
 from mission.api.backend import CommandRejected, ConsoleBackend
 from mission.api.metrics import ApiMetrics
 from mission.api.routes import admin, alerts, fleet, incidents, leads, live, missions, ops
+from mission.api.schemas_mission import ProblemOut
 from mission.api_settings import ApiSettings
 from mission.ports import NotFound
 from mission.settings import Settings
@@ -28,6 +30,14 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 API_VERSION = "1"
+#: Errors every /api/v1 route may answer, documented in OpenAPI (docs/api.md, "Errors").
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ProblemOut, "description": "missing, malformed, unknown or revoked token"},
+    403: {"model": ProblemOut, "description": "the token's role is too low; the detail says what is needed"},
+    404: {"model": ProblemOut, "description": "no such object"},
+    409: {"model": ProblemOut, "description": "not possible now (e.g. the mission is closed)"},
+    413: {"model": ProblemOut, "description": "request body too large"},
+}
 
 
 def create_app(
@@ -57,7 +67,7 @@ def create_app(
     app.state.api_settings = api
     app.state.metrics = ApiMetrics()
     for module in (fleet, alerts, incidents, missions, leads, admin, live):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(ops.router)
     _add_error_handlers(app)
     _add_middleware(app, api)

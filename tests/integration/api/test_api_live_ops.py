@@ -108,6 +108,9 @@ def test_openapi_declares_the_bearer_scheme(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert spec["paths"]["/api/v1/docks"]["get"]["security"] == [{"HTTPBearer": []}]
+    launch = spec["paths"]["/api/v1/missions"]["post"]
+    assert {"202", "401", "403", "422"} <= set(launch["responses"])
+    assert launch["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/LaunchIn")
 
 
 def test_cors_is_off_by_default_and_on_for_listed_origins(client: TestClient, viewer: dict[str, str]) -> None:
