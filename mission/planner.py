@@ -165,6 +165,9 @@ class Planner:
 
         def decision(chosen: Option | None) -> DispatchDecision:
             eta = None if chosen is None else chosen.eta_s
+            if chosen is not None:  # a re-tasked drone's own dock is not "another option"
+                same = (chosen.candidate.dock_id, chosen.candidate.drone_id)
+                rejected[:] = [r for r in rejected if (r.dock_id, r.drone_id) != same]
             return DispatchDecision(
                 mission_id=mission_id,
                 dock_id=None if chosen is None else chosen.candidate.dock_id,

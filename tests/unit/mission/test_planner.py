@@ -136,7 +136,7 @@ def test_airborne_retasking_wins_when_faster() -> None:
     manager.put_dock_state(healthy_dock("D01", NOW_S, drone_in_dock=False))
     decision = plan(manager, 6200.0, 2800.0)
     assert decision.airborne and decision.drone_id == "U01"
-    assert reasons(decision)["D03"] == "slower"
+    assert reasons(decision) == {"D02": "slower", "D03": "slower"}  # its own dock is no other option
 
 
 def test_an_airborne_drone_on_another_mission_is_not_stolen_unless_retaskable() -> None:
