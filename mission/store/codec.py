@@ -7,6 +7,7 @@ hints); :class:`~mission.model.DispatchDecision`'s rejected options become a JSO
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -25,6 +26,9 @@ def to_row(obj: Any) -> dict[str, Any]:
         value = getattr(obj, f.name)
         if isinstance(value, Enum):
             value = value.value
+        elif isinstance(value, float) and not math.isfinite(value):
+            # SQLite would store NaN as NULL and PostgreSQL as NaN: refuse it on both.
+            raise ValueError(f"{type(obj).__name__}.{f.name} is {value}, not a finite number")
         elif isinstance(obj, DispatchDecision) and f.name == "rejected":
             value = [dataclasses.asdict(option) for option in value]
         row[f.name] = value

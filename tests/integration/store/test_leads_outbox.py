@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from mission.model import AlertStatus, IncidentStatus, LeadStatus, OutboxStatus
@@ -119,17 +121,22 @@ async def test_due_messages_are_pending_and_due_in_order(store: SqlMissionStore)
 
 
 async def test_claimed_messages_are_leased_to_one_worker(store_url: str) -> None:
+    """Two workers claim at the same time: each message goes to exactly one of them."""
     a = await SqlMissionStore.open(store_url, migrate=False)
     b = await SqlMissionStore.open(store_url, migrate=False)
     try:
         for i in range(6):
             await a.enqueue(s.message(f"k{i}", status=OutboxStatus.PENDING, next_attempt_at=s.at(i)))
+        assert await b.list_messages(limit=1)  # both connected: the claims below really overlap
         now = s.at(10)
-        got_a, got_b = await a.claim_due_messages(now, 60.0, 4), await b.claim_due_messages(now, 60.0, 4)
+        got_a, got_b = await asyncio.gather(
+            a.claim_due_messages(now, 60.0, 4), b.claim_due_messages(now, 60.0, 4)
+        )
         keys_a, keys_b = {m.idempotency_key for m in got_a}, {m.idempotency_key for m in got_b}
-        assert keys_a == {"k0", "k1", "k2", "k3"} and keys_b == {"k4", "k5"}
+        assert keys_a.isdisjoint(keys_b) and keys_a | keys_b == {f"k{i}" for i in range(6)}
         assert await a.due_messages(now) == []
-        # A worker that died leaves its messages to be claimed again once the lease runs out.
+        assert await a.claim_due_messages(s.at(69), 60.0, 10) == []  # leased until at(70)...
+        # ...and a worker that died leaves its messages to be claimed again once the lease runs out.
         assert len(await b.claim_due_messages(s.at(71), 60.0, 10)) == 6
     finally:
         await a.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import datetime
 
 import pytest
@@ -107,3 +108,11 @@ async def test_a_value_that_is_not_json_is_refused(store: SqlMissionStore) -> No
     with pytest.raises(StoreError):
         await store.add_audit(entry)
     assert await store.list_audit() == []
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+async def test_a_number_that_is_not_finite_is_refused(store: SqlMissionStore, value: float) -> None:
+    m = s.mission(eta_s=value)
+    with pytest.raises(StoreError, match=r"eta_s is .*not a finite number"):
+        await store.add_mission(m, s.event(m.id, 1))
+    assert await store.list_missions() == []
