@@ -249,12 +249,15 @@ def _scenarios() -> dict[str, Scenario]:
         ),
         Scenario(
             "dock-fault",
-            "the first dock's cover sticks, the second drops off the network; both recover after 10 minutes",
+            "the first dock's cover sticks (seen when it next moves), the second drops off the network, "
+            "the third one's charger fails; all recover after 10 minutes",
             (
                 Step(5.0, DockFaults(0, {"cover_stuck": True})),
                 Step(5.0, DockFaults(1, {"offline": True})),
+                Step(5.0, DockFaults(2, {"charger_failure": True})),
                 Step(600.0, DockFaults(0, {"cover_stuck": False})),
                 Step(600.0, DockFaults(1, {"offline": False})),
+                Step(600.0, DockFaults(2, {"charger_failure": False})),
             ),
         ),
     ]

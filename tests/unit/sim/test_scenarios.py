@@ -68,10 +68,12 @@ async def test_the_player_applies_steps_in_time_order() -> None:
     assert [c[1] for c in world.calls] == [
         (0, {"cover_stuck": True}),
         (1, {"offline": True}),
+        (2, {"charger_failure": True}),
         (0, {"cover_stuck": False}),
         (1, {"offline": False}),
+        (2, {"charger_failure": False}),
     ]
-    assert len(lines) == 4 and lines[0].startswith("[dock-fault +5s] dock D01")
+    assert len(lines) == 6 and lines[0].startswith("[dock-fault +5s] dock D01")
 
 
 async def test_an_incident_starts_when_its_step_plays() -> None:
