@@ -232,7 +232,9 @@ class GridPlatformStandIn:
 
     async def start(self, port: int = 0) -> str:
         """Serve on 127.0.0.1 (``port`` 0 = a free one); returns the webhook URL."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on such sockets (else Nagle meets
+        # delayed ACKs and every answer takes ≈ 40 ms)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
         self.port = int(sock.getsockname()[1])

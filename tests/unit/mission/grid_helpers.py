@@ -93,7 +93,7 @@ class LocalServer:
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> LocalServer:
-        sock = socket.socket()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off"))
