@@ -17,6 +17,7 @@ mission), which makes the round-trip test a real cross-check.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -264,3 +265,43 @@ class GridPlatformStandIn:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+async def _serve(config: StandInConfig, port: int) -> None:
+    platform = GridPlatformStandIn(config)
+    await platform.start(port)
+    try:
+        print(f"grid platform STAND-IN (not a real platform): webhook {platform.webhook_url}", flush=True)
+        await asyncio.Event().wait()
+    finally:
+        await platform.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m sim.grid_platform``: run the stand-in alone (for trying mission control by hand)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run the STAND-IN grid platform on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--secret", default="", help="verify deliveries with this HMAC key")
+    parser.add_argument("--callback-secret", default="", help="sign callbacks with this key")
+    parser.add_argument("--callback-url", help="callbacks go here when a lead names none")
+    parser.add_argument("--fail-first", type=int, default=0, help="answer the first N deliveries with 503")
+    parser.add_argument("--speed", type=float, default=1.0, help="divide the callback delays by this")
+    args = parser.parse_args(argv)
+    if args.speed <= 0 or args.fail_first < 0:
+        parser.error("--speed must be > 0 and --fail-first >= 0")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = StandInConfig(
+        secret=args.secret,
+        callback_secret=args.callback_secret,
+        callback_url=args.callback_url,
+        fail_first=args.fail_first,
+        speed=args.speed,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(config, args.port))
+
+
+if __name__ == "__main__":
+    main()
