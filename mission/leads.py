@@ -329,3 +329,26 @@ class LeadIntake:
             await self.store.update_lead(lead)
             self._open = [x for x in self._open if x.id != lead.id]
             return lead
+
+
+def revisit_outcome(
+    lead: Lead, events: list[AiDetection], min_radius_m: float = 10.0
+) -> tuple[bool, bytes | None]:
+    """What a verification revisit saw: (cleared, after snapshot).
+
+    Not cleared when any detection of the lead's class lies within the larger of the two uncertainty
+    radii (and ``min_radius_m``); the after snapshot is then the most confident such frame. Cleared
+    otherwise, with the snapshot of the last event, if any: the payload publishes only frames with
+    detections, so a clear scene usually comes back without a picture.
+    """
+    best: Sighting | None = None
+    for ev in events:
+        for s in sightings(lead.drone_id, ev, lead.detected_at):
+            radius_m = max(lead.uncertainty_m, s.uncertainty_m, min_radius_m)
+            near = distance_m(lead.lon_deg, lead.lat_deg, s.lon_deg, s.lat_deg) <= radius_m
+            if s.class_name == lead.class_name and near and (best is None or s.confidence > best.confidence):
+                best = s
+    if best is not None:
+        return False, best.snapshot_jpeg
+    last = _snapshot(events[-1]) if events else None
+    return True, last

@@ -10,7 +10,7 @@ import pytest
 
 from mission.grid_payloads import lead_created_message, position
 from mission.lead_settings import GridSettings, LeadSettings, ReviewRule
-from mission.leads import LeadError, LeadIntake, distance_m, new_lead, sightings
+from mission.leads import LeadError, LeadIntake, distance_m, new_lead, revisit_outcome, sightings
 from mission.model import AlertType, Incident, Lead, LeadStatus, OutboxStatus
 from mission.outbox import OutboxWorker
 from tests.unit.mission.fake_store import FakeStore
@@ -208,3 +208,15 @@ async def test_a_merge_and_a_delivery_at_the_same_time_both_stick() -> None:
     after = store.leads[lead.id]
     assert after.status is LeadStatus.DELIVERED and after.platform_case_id == "CASE-9"
     assert after.confidence == pytest.approx(0.97) and after.details["drones"] == ["D1", "D2"]
+
+
+def test_a_revisit_is_cleared_unless_the_same_class_is_seen_near_the_lead() -> None:
+    lead = new_lead(sightings("D1", event(detection(uncertainty_m=10.0)), T0)[0], None, None)
+    far = offset(LON, LAT, 0.0, 200.0)
+    elsewhere = event(detection(lon=far[0], lat=far[1]), jpeg=b"ELSEWHERE")
+    other_class = event(detection(label="person"), jpeg=b"PERSON")
+    assert revisit_outcome(lead, []) == (True, None)
+    assert revisit_outcome(lead, [elsewhere, other_class]) == (True, b"PERSON")
+    still = event(detection(confidence=0.7), jpeg=b"STILL")
+    stronger = event(detection(confidence=0.9, lon=offset(LON, LAT, 5.0, 0.0)[0]), jpeg=b"STRONGER")
+    assert revisit_outcome(lead, [elsewhere, still, stronger]) == (False, b"STRONGER")
