@@ -8,7 +8,7 @@ transition to the store **before** acting, then carries out the effects in order
 A state change cancels every running job, as does a new job in the same slot. A failure becomes an
 ``EffectFailed`` event, never an exception out of the loop. A monitor follows the drone's telemetry:
 battery thresholds from :class:`mission.supervision.BatteryBudget`, a lost link, a landing after a
-failsafe return.
+failsafe return (:mod:`mission.drone_monitor`).
 """
 
 from __future__ import annotations
@@ -22,18 +22,19 @@ from typing import Any
 from docks.ports import DockLink, reply_of
 from docks.protocol.dock import FlighttaskPrepare
 from fleet.clock import Clock, MonotonicClock
-from fleet.drone_model import DroneTelemetry, Height, HeightRef, LinkEvent, LinkState
+from fleet.drone_model import DroneTelemetry, Height, HeightRef
 from fleet.flight_waits import horizontal_distance_m, wait_until
 from fleet.manager import FleetManager
 from fleet.ports import DroneLink
 from mission import lifecycle_types as fx
-from mission.lifecycle import ON_TASK, InvalidTransition, transition
+from mission.drone_monitor import dock_latlon, on_ground, watch_drone
+from mission.lifecycle import InvalidTransition, transition
 from mission.lifecycle_types import Effect, MissionInput
-from mission.model import AlertType, Mission, MissionEvent, MissionState, utc_now
+from mission.model import AlertType, Mission, MissionEvent, utc_now
 from mission.on_scene import run_tasks, stop_tasks
 from mission.payload_client import PayloadClient
 from mission.ports import MissionStore, StoreError
-from mission.supervision import BatteryBudget, DockOption, ExecutorSettings, choose_return_dock
+from mission.supervision import DockOption, ExecutorSettings, choose_return_dock
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +256,7 @@ class MissionRun:
             case fx.Land():
                 link = d.drones(e.drone_id)
                 await link.land()
-                await wait_until(link, _on_ground, s.land_timeout_s, "land")
+                await wait_until(link, on_ground, s.land_timeout_s, "land")
                 self.post(fx.Landed(None))
             case fx.CloseCover():
                 await self._dock_call(e.dock_id, "cover_close")
@@ -349,18 +350,24 @@ class MissionRun:
                 await link.disarm()
             self.post(fx.Landed(dock_id))
             return
-        await self._dock_call(dock_id, "cover_open")
+        try:
+            await self._dock_call(dock_id, "cover_open")
+        except Exception as exc:
+            if dock_id != home:
+                raise
+            # the own dock opens for its returning drone by itself (as real docks do): fly on
+            await self.note("cover_open_failed", {"dock_id": dock_id, "why": _why(exc)})
         if dock_id == home:
             await link.return_to_launch()
-            distance = horizontal_distance_m(pos, *_latlon(d.fleet, dock_id))
+            distance = horizontal_distance_m(pos, *dock_latlon(d.fleet.registry, dock_id))
             distance = 0.0 if distance == float("inf") else distance
         else:
-            dlat, dlon = _latlon(d.fleet, dock_id)
+            dlat, dlon = dock_latlon(d.fleet.registry, dock_id)
             await link.goto(dlat, dlon, Height.above_home(s.cruise_height_m))
             await self._wait_at(link, dlat, dlon, "return_to_dock")
             await link.land()
             distance = 0.0
-        await wait_until(link, _on_ground, s.flight_timeout_s(distance) + s.land_timeout_s, "return_to_dock")
+        await wait_until(link, on_ground, s.flight_timeout_s(distance) + s.land_timeout_s, "return_to_dock")
         self.post(fx.Landed(dock_id))
 
     # --- monitor -------------------------------------------------------------------------------
@@ -377,64 +384,19 @@ class MissionRun:
             )
 
     async def _watch_drone(self, drone_id: str) -> None:
-        """Battery thresholds (once each), a lost link, and a landing nobody commanded."""
         try:
             link = self.deps.drones(drone_id)
         except Exception as exc:
             log.warning("mission %s: no link to %s: %s", self.mission.id, drone_id, exc)
             return
-        warned, returned, was_flying = False, False, False
-        async for update in link.subscribe():
-            state = self.mission.state
-            if isinstance(update, LinkEvent):
-                if update.state is LinkState.OFFLINE and state in ON_TASK:
-                    self.post(fx.LinkLost(update.reason))
-                continue
-            was_flying = was_flying or bool(update.in_air)
-            if (
-                state is MissionState.RETURNING
-                and was_flying
-                and _on_ground(update)
-                and "flight" not in self._jobs
-            ):
-                self.post(fx.Landed(self._dock_under(update)))
-                was_flying = False
-            if update.battery is None or state not in ON_TASK:
-                continue
-            budget = self._budget(update)
-            pct = update.battery.remaining_pct
-            if pct <= budget.return_pct and not returned:
-                returned = True
-                self.post(fx.BatteryLow(pct, must_return=True))
-            elif (
-                pct <= budget.relief_pct
-                and not warned
-                and state in (MissionState.ON_SCENE, MissionState.SUPERVISING)
-            ):
-                warned = True
-                self.post(fx.BatteryLow(pct, must_return=False))
-
-    def _budget(self, t: DroneTelemetry) -> BatteryBudget:
-        dock_id = self.mission.return_dock_id or self.mission.dock_id
-        home_m = 0.0
-        if dock_id is not None and t.position is not None:
-            home_m = horizontal_distance_m(t.position, *_latlon(self.deps.fleet, dock_id))
-        return BatteryBudget.for_distance(home_m, self.deps.settings)
-
-    def _dock_under(self, t: DroneTelemetry, within_m: float = 30.0) -> str | None:
-        for entry in self.deps.fleet.registry:
-            if horizontal_distance_m(t.position, entry.record.lat_deg, entry.record.lon_deg) <= within_m:
-                return entry.dock_id
-        return None
-
-
-def _latlon(fleet: FleetManager, dock_id: str) -> tuple[float, float]:
-    rec = fleet.registry.dock(dock_id).record
-    return rec.lat_deg, rec.lon_deg
-
-
-def _on_ground(t: DroneTelemetry) -> bool:
-    return t.in_air is False
+        await watch_drone(
+            link,
+            lambda: self.mission,
+            lambda: "flight" in self._jobs,
+            self.post,
+            self.deps.fleet.registry,
+            self.deps.settings,
+        )
 
 
 def _reached_height(t: DroneTelemetry, height: Height, share: float = 0.8) -> bool:

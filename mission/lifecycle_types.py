@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from fleet.drone_model import Height
+from mission.model import DispatchDecision
 
 
 def _snake(name: str) -> str:
@@ -52,6 +53,18 @@ class Planned(_Named):
     promise_breached: bool = False
     airborne: bool = False  # a flying drone re-tasked: no dock preparation, no take-off
     cruise_height_m: float | None = None
+
+    @classmethod
+    def from_decision(cls, decision: DispatchDecision, cruise_height_m: float | None = None) -> Planned:
+        """The event for a planner's decision (stored separately with its rejected options)."""
+        return cls(
+            decision.dock_id,
+            decision.drone_id,
+            decision.eta_s,
+            decision.promise_breached,
+            decision.airborne,
+            cruise_height_m,
+        )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from enum import StrEnum
 
 from fleet.drone_model import DroneTelemetry, LinkState
 from fleet.errors import DroneError
-from fleet.flight_waits import horizontal_distance_m
 from fleet.ports import DroneLink
 from fleet.registry import FleetRegistry
 from mission.lifecycle import AIRBORNE, ON_TASK
@@ -25,6 +24,7 @@ from mission.lifecycle_types import Airborne, Landed, LinkLost, MissionInput, Re
 from mission.model import Mission, MissionState
 from mission.ports import MissionStore
 from mission.runner import MissionRunner
+from mission.supervision import dock_at
 
 log = logging.getLogger(__name__)
 S = MissionState
@@ -44,14 +44,6 @@ class Recovered:
     posted: tuple[str, ...]  # names of the events posted to it
     running: bool  # handed to the runner (False: left for the planner, or it failed to start)
     note: str = ""
-
-
-def dock_at(registry: FleetRegistry, telemetry: DroneTelemetry, within_m: float = 30.0) -> str | None:
-    """The dock the drone is on (within ``within_m``), if any."""
-    for entry in registry:
-        if horizontal_distance_m(telemetry.position, entry.record.lat_deg, entry.record.lon_deg) <= within_m:
-            return entry.dock_id
-    return None
 
 
 def resume_inputs(

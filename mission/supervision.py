@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleet.flight_waits import distance_m
+from fleet.drone_model import DroneTelemetry
+from fleet.flight_waits import distance_m, horizontal_distance_m
 from fleet.model import DockState
+from fleet.registry import FleetRegistry
 from mission.lifecycle import LifecycleParams
 
 
@@ -113,3 +115,11 @@ def choose_return_dock(
         return distance_m(lat_deg, lon_deg, o.lat_deg, o.lon_deg) if math.isfinite(o.lat_deg) else math.inf
 
     return min(usable, key=dist).dock_id
+
+
+def dock_at(registry: FleetRegistry, telemetry: DroneTelemetry, within_m: float = 30.0) -> str | None:
+    """The dock the drone is on (within ``within_m``), if any."""
+    for entry in registry:
+        if horizontal_distance_m(telemetry.position, entry.record.lat_deg, entry.record.lon_deg) <= within_m:
+            return entry.dock_id
+    return None

@@ -197,6 +197,18 @@ async def test_a_busy_own_dock_sends_the_drone_to_the_nearest_free_one() -> None
     assert r.fleet.assignment("D02") is None and r.fleet.assignment("D01") is None
 
 
+async def test_the_own_dock_refusing_to_open_does_not_stop_the_return() -> None:
+    async with rig() as r:
+        m = r.mission()
+        await r.runner.launch(m, PLAN)
+        await r.state(m.id, S.SUPERVISING)
+        r.docks.results[("D01", "cover_open")] = 3
+        r.runner.send(m.id, fx.WatchEnded("x"))
+        done = await r.over(m.id)
+    assert done.state is S.CLOSED
+    assert "cover_open_failed" in r.kinds(m.id)
+
+
 async def test_no_dock_that_can_take_the_drone_lands_it_where_it_is() -> None:
     async with rig() as r:
         m = r.mission()

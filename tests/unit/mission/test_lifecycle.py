@@ -10,7 +10,7 @@ import pytest
 from fleet.drone_model import Height
 from mission import lifecycle_types as ev
 from mission.lifecycle import AIRBORNE, InvalidTransition, LifecycleParams, Transition, transition
-from mission.model import Mission, MissionState
+from mission.model import DispatchDecision, Mission, MissionState
 
 S = MissionState
 AT = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -191,3 +191,11 @@ def test_events_carry_their_fields_into_the_log() -> None:
     t = step(at_state(S.SUPERVISING), ev.WatchEnded("case_handled"))
     assert t.record.data["reason"] == "case_handled" and t.record.actor == "system"
     assert t.mission.updated_at == AT and t.record.at == AT
+
+
+def test_planned_from_a_stored_decision() -> None:
+    decision = DispatchDecision("m1", "d4", "u4", 310.0, 300.0, True, airborne=True)
+    event = ev.Planned.from_decision(decision, cruise_height_m=90.0)
+    assert event == ev.Planned("d4", "u4", 310.0, True, True, 90.0)
+    nothing = ev.Planned.from_decision(DispatchDecision("m1", None, None, None, 300.0, True))
+    assert step(fresh(), nothing).mission.state is S.FAILED
