@@ -68,7 +68,8 @@ def position(lon_deg: float, lat_deg: float) -> dict[str, dict[str, float]]:
 
 
 def snapshot(jpeg: bytes | None, name: str, grid: GridSettings) -> dict[str, str] | None:
-    """A JPEG inline as base64, or a URL under ``snapshot_base_url`` (served by mission control)."""
+    """A JPEG inline as base64, or ``{snapshot_base_url}/{name}.jpg`` (served by mission control:
+    ``{lead_id}/snapshot`` is the API's ``/api/v1/leads/{lead_id}/snapshot.jpg``)."""
     if jpeg is None:
         return None
     if grid.snapshot == "url" and grid.snapshot_base_url:
@@ -91,7 +92,7 @@ def lead_document(lead: Lead, grid: GridSettings) -> dict[str, Any]:
         "measurements": {
             k: lead.details[k] for k in ("t_peak_c", "area_m2", "count", "near_water_m") if k in lead.details
         },
-        "snapshot": snapshot(lead.snapshot_jpeg, lead.id, grid),
+        "snapshot": snapshot(lead.snapshot_jpeg, f"{lead.id}/snapshot", grid),
     }
 
 
@@ -144,8 +145,8 @@ def lead_verified_message(
         "case_id": lead.platform_case_id,
         "verification": {
             "cleared": cleared,
-            "before": snapshot(before_jpeg, f"{lead.id}-before", grid),
-            "after": snapshot(after_jpeg, f"{lead.id}-after-{attempt}", grid),
+            "before": snapshot(before_jpeg, f"{lead.id}/snapshot", grid),
+            "after": snapshot(after_jpeg, f"{lead.id}/after-{attempt}", grid),
         },
     }
     return _message("lead.verified", f"lead-{lead.id}-verified-{attempt}", lead, body, grid, now)

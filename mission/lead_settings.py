@@ -39,7 +39,9 @@ class GridSettings(_Section):
     poll_s: float = Field(1.0, gt=0, description="how often the outbox looks for due messages")
     batch: int = Field(20, ge=1, le=1000)
     snapshot: Literal["base64", "url"] = "base64"
-    snapshot_base_url: str | None = Field(None, description="'url' mode: {base}/{lead_id}.jpg")
+    snapshot_base_url: str | None = Field(
+        None, description="'url' mode: {base}/{lead_id}/snapshot.jpg, e.g. https://mc.example/api/v1/leads"
+    )
     signature_tolerance_s: float = Field(300.0, gt=0, description="callbacks older or newer are refused")
 
     @model_validator(mode="after")

@@ -182,7 +182,7 @@ def test_payload_has_wgs84_and_gcj02_positions_and_the_snapshot() -> None:
     by_url = lead_created_message(
         lead, None, GridSettings(snapshot="url", snapshot_base_url="https://mc/s/")
     ).payload
-    assert by_url["lead"]["snapshot"] == {"format": "jpeg", "url": f"https://mc/s/{lead.id}.jpg"}
+    assert by_url["lead"]["snapshot"] == {"format": "jpeg", "url": f"https://mc/s/{lead.id}/snapshot.jpg"}
 
 
 class SlowStore(FakeStore):
