@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from mission.api.auth import AuthError, authenticate, bearer_from_header
-from mission.api.backend import ConsoleBackend, LiveItem
+from mission.api.backend import ConsoleBackend, LiveItem, LiveSubscription
 from mission.api.live_messages import heartbeat_message, item_message, snapshot_message
 from mission.api_settings import ApiSettings
 
@@ -32,29 +33,61 @@ async def live(ws: WebSocket) -> None:
             raise AuthError("missing token (Authorization: Bearer <token>, or ?token=)")
         who = await authenticate(backend.store, token)
     except AuthError as exc:
+        # accepted first so that a browser sees the code and reason (a refused handshake shows none)
+        await ws.accept()
         await ws.close(code=1008, reason=str(exc))
         return
     await ws.accept()
     clients = ws.app.state.metrics.ws_clients
     clients.inc()
     sub = backend.subscribe_live(settings.live_queue)  # before the snapshot: nothing falls between
-    stream = aiter(sub)
     try:
-        await ws.send_json(await snapshot_message(backend))
-        while True:
-            try:
-                item: LiveItem = await asyncio.wait_for(anext(stream), settings.heartbeat_s)
-            except TimeoutError:
-                await ws.send_json(heartbeat_message())
-                continue
-            except StopAsyncIteration:
-                await ws.close(code=1001, reason="mission control is shutting down")
-                return
-            message = item_message(backend, item)
-            if message is not None:
-                await ws.send_json(message)
-    except WebSocketDisconnect:
-        log.debug("live client %s disconnected", who.name)
+        async with anyio.create_task_group() as tasks:
+
+            async def stream_then_stop() -> None:
+                try:
+                    await _send(ws, backend, sub, settings.heartbeat_s)
+                except (WebSocketDisconnect, RuntimeError):  # RuntimeError: a send after the close
+                    pass
+                except Exception:
+                    log.exception("live stream to %s failed", who.name)
+                tasks.cancel_scope.cancel()
+
+            async def watch_then_stop() -> None:
+                await _until_disconnect(ws)
+                tasks.cancel_scope.cancel()
+
+            tasks.start_soon(stream_then_stop)
+            tasks.start_soon(watch_then_stop)
     finally:
         sub.close()
         clients.dec()
+    log.debug("live client %s gone", who.name)
+
+
+async def _send(ws: WebSocket, backend: ConsoleBackend, sub: LiveSubscription, heartbeat_s: float) -> None:
+    """The snapshot, then every change, with heartbeats in the quiet; closes with 1001 when the
+    stream ends (mission control shutting down)."""
+    await ws.send_json(await snapshot_message(backend))
+    stream = aiter(sub)
+    while True:
+        try:
+            item: LiveItem = await asyncio.wait_for(anext(stream), heartbeat_s)
+        except TimeoutError:
+            await ws.send_json(heartbeat_message())
+            continue
+        except StopAsyncIteration:
+            await ws.close(code=1001, reason="mission control is shutting down")
+            return
+        message = item_message(backend, item)
+        if message is not None:
+            await ws.send_json(message)
+
+
+async def _until_disconnect(ws: WebSocket) -> None:
+    """Read (and ignore) what the client sends until it goes away, so that a closed connection is
+    noticed at once, not at the next heartbeat (and a server shutdown is not held up by it)."""
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
