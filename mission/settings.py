@@ -28,6 +28,7 @@ from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
 from mission.lead_settings import LeadSettings
 from mission.store_settings import StoreSettings
+from mission.supervision import ExecutorSettings
 from payload.payload_settings import PayloadSettings
 
 
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = AlertSettings()
     leads: LeadSettings = LeadSettings()
     store: StoreSettings = StoreSettings()
+    missions: ExecutorSettings = ExecutorSettings()
 
     @classmethod
     def settings_customise_sources(
