@@ -181,3 +181,13 @@ def test_the_signature_example_in_docs_grid_md_is_right() -> None:
     expected = signature("s3cret", "1780300812", b'{"a":1}')
     assert 'HMAC-SHA256(`s3cret`, `1780300812.{"a":1}`)' in text
     assert f"`{expected}`" in text
+
+
+def test_the_doctests_of_leads_payloads_and_outbox_pass() -> None:
+    import doctest
+
+    from mission import grid_payloads, leads, outbox
+
+    for module in (leads, grid_payloads, outbox):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
