@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -20,11 +21,12 @@ from mission.alerts import (
     AlertDecision,
     AlertInputError,
     IntakeAction,
+    ParsedAlert,
     decide,
     parse_alert,
 )
 from mission.geo_config import PlanningInputs
-from mission.model import Alert, AlertStatus, IncidentStatus, utc_now
+from mission.model import Alert, AlertStatus, Incident, IncidentStatus, utc_now
 from mission.ports import MissionStore, NotFound
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,12 @@ class ApprovalError(ValueError):
 
 class AlertIntake:
     """Validates, deduplicates and stores alerts. Raises :class:`AlertInputError` for bad input
-    (nothing is stored then)."""
+    (nothing is stored then).
+
+    Joinable incidents are read from the store at most every ``incident_cache_s`` seconds and kept
+    up to date with intake's own decisions in between; a duplicate's incident is always re-read
+    before it is joined, so an incident closed meanwhile is not joined and a join never writes
+    back a stale copy."""
 
     def __init__(
         self,
@@ -55,12 +62,17 @@ class AlertIntake:
         settings: AlertSettings,
         area: AlertArea,
         clock: Callable[[], datetime] = utc_now,
+        *,
+        incident_cache_s: float = 2.0,
     ) -> None:
         self.store = store
         self.settings = settings
         self.area = area
         self._clock = clock
         self._lock = asyncio.Lock()
+        self.incident_cache_s = incident_cache_s
+        self._incidents: dict[str, Incident] | None = None
+        self._incidents_at = 0.0
         #: Counters for metrics: decisions by action, and refused raw alerts.
         self.counts: dict[str, int] = {a.value: 0 for a in IntakeAction}
         self.invalid = 0
@@ -81,9 +93,9 @@ class AlertIntake:
                     return AlertDecision(
                         IntakeAction.ALREADY_SEEN, known, None, reason=f"already received as alert {known.id}"
                     )
-            incidents = await self.store.list_incidents(JOINABLE, limit=OPEN_INCIDENT_LIMIT)
-            decision = decide(parsed, self.settings, self.area, incidents, now)
+            decision = await self._decide(parsed, now)
             await self._store(decision)
+            self._remember(decision)
         self.counts[decision.action.value] += 1
         log.info(
             "alert %s from %s (%s): %s%s",
@@ -94,6 +106,38 @@ class AlertIntake:
             f" incident {decision.incident.id}" if decision.incident else "",
         )
         return decision
+
+    async def _joinable(self) -> dict[str, Incident]:
+        """Joinable incidents: from the store, re-read when older than ``incident_cache_s``."""
+        if self._incidents is None or time.monotonic() - self._incidents_at > self.incident_cache_s:
+            rows = await self.store.list_incidents(JOINABLE, limit=OPEN_INCIDENT_LIMIT)
+            self._incidents = {i.id: i for i in rows}
+            self._incidents_at = time.monotonic()
+        return self._incidents
+
+    async def _decide(self, parsed: ParsedAlert, now: datetime) -> AlertDecision:
+        """Decide on the cached incidents; a duplicate's incident is re-read from the store, and
+        the join applied to that fresh copy (others may have moved it on, or closed it)."""
+        cache = await self._joinable()
+        while True:
+            decision = decide(parsed, self.settings, self.area, list(cache.values()), now)
+            if decision.action is not IntakeAction.JOIN or decision.incident is None:
+                return decision
+            joined = decision.incident
+            try:
+                fresh = await self.store.get_incident(joined.id)
+            except NotFound:
+                fresh = None
+            if fresh is not None and fresh.status in JOINABLE:
+                incident = replace(
+                    fresh, updated_at=joined.updated_at, priority=min(fresh.priority, joined.priority)
+                )
+                return replace(decision, incident=incident)
+            cache.pop(joined.id, None)  # closed meanwhile: decide again without it
+
+    def _remember(self, decision: AlertDecision) -> None:
+        if self._incidents is not None and decision.incident is not None:
+            self._incidents[decision.incident.id] = decision.incident
 
     async def _store(self, decision: AlertDecision) -> None:
         if decision.incident is not None and decision.incident_is_new:
@@ -126,6 +170,8 @@ class AlertIntake:
                     now = self._clock()
                     incident = replace(incident, status=IncidentStatus.CLOSED, closed_at=now, updated_at=now)
                     await self.store.update_incident(incident)
+                    if self._incidents is not None:
+                        self._incidents.pop(incident.id, None)
             await self.store.update_alert(alert)
         return AlertDecision(IntakeAction.REJECT, alert, incident, reason=reason)
 

@@ -225,9 +225,14 @@ def find_duplicate(
     if policy.dedup_radius_m <= 0 or policy.dedup_window_s <= 0:
         return None
     window = timedelta(seconds=policy.dedup_window_s)
+    # a cheap box in degrees (twice the radius) before the exact distance in the local frame
+    dlat = 2.0 * policy.dedup_radius_m / 111_000.0
+    dlon = dlat / max(math.cos(math.radians(parsed.lat_deg)), 0.01)
     best: tuple[float, Incident] | None = None
     for inc in incidents:
         if inc.type is not parsed.type or inc.status not in JOINABLE or now - inc.updated_at > window:
+            continue
+        if abs(inc.lat_deg - parsed.lat_deg) > dlat or abs(inc.lon_deg - parsed.lon_deg) > dlon:
             continue
         d = distance_m(area, (parsed.lon_deg, parsed.lat_deg), (inc.lon_deg, inc.lat_deg))
         if d <= policy.dedup_radius_m and (best is None or d < best[0]):

@@ -10,7 +10,7 @@ import pytest
 from geo.crs import wgs84_to_bd09, wgs84_to_cgcs2000, wgs84_to_gcj02
 from mission.alert_intake import AlertIntake, ApprovalError
 from mission.alerts import AlertInputError, IntakeAction
-from mission.model import AlertStatus, AlertType, IncidentStatus
+from mission.model import AlertStatus, AlertType, Incident, IncidentStatus
 from tests.unit.mission.alert_helpers import (
     ManualClock,
     alert_settings,
@@ -236,3 +236,26 @@ async def test_the_shipped_config_reads_video_alerts_as_gcj02_and_queues_vendors
     assert vendor.action is IntakeAction.QUEUE
     with pytest.raises(AlertInputError, match="may not send"):
         await intake.submit({"type": "fire_smoke", **_at(0, 0)}, "smart_water")
+
+
+async def test_a_join_keeps_what_others_changed_on_the_incident() -> None:
+    intake, store, clock = make_intake()
+    first = await intake.submit({"type": "fire_smoke", **_at(0, 0)}, "video_ai")
+    assert first.incident is not None
+    store.incidents[first.incident.id].status = IncidentStatus.RESPONDING  # a mission took it on
+    clock.advance(30)
+    again = await intake.submit({"type": "fire_smoke", **_at(50, 0)}, "video_ai")
+    assert again.action is IntakeAction.JOIN
+    stored = await store.get_incident(first.incident.id)
+    assert stored.status is IncidentStatus.RESPONDING and stored.updated_at == clock.now
+
+
+async def test_incidents_opened_elsewhere_are_seen_after_the_cache_expires() -> None:
+    store, clock = FakeStore(), ManualClock()
+    intake = AlertIntake(store, alert_settings(), reference_area(), clock, incident_cache_s=0.0)
+    await intake.submit({"type": "crowd", **_at(5000, 0)}, "video_ai")  # fills the cache
+    lon, lat = offset_wgs84(0, 0)
+    other = Incident(AlertType.FIRE_SMOKE, lon, lat, 1, opened_at=clock.now, updated_at=clock.now)
+    await store.add_incident(other)  # e.g. a dispatcher's own incident
+    joined = await intake.submit({"type": "fire_smoke", **_at(20, 0)}, "video_ai")
+    assert joined.action is IntakeAction.JOIN and joined.alert.incident_id == other.id
