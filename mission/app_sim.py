@@ -8,8 +8,9 @@
 - one sim vehicle per dock, parked at the dock, each on its own UDP port with its own system id
   (``world.drone_specs()`` tells mission control how to reach them),
 - one payload agent per drone (its serial is the drone's) whose cameras ride the vehicle and render
-  the scene of the nearest :data:`sim.scenarios.PLACES`,
-- the physical coupling of each drone and its dock (leaving, returning, landing, charging),
+  the scene of the place it is over (:mod:`sim.scene_cameras`, :data:`sim.scenarios.PLACES`),
+- the physical coupling of each drone and its dock (:mod:`sim.docking`: leaving, returning,
+  landing, charging),
 - the weather (a gusty wind, changeable by scenarios), the incidents, and the city's alert sources
   (:mod:`sim.alert_sources`) publishing on ``alerts/{source}``.
 
@@ -36,25 +37,22 @@ from fleet.drone_model import DroneSpec
 from mission.settings import Settings
 from payload.agent import AgentConfig, OnboardAgent
 from payload.agent_mqtt import MqttAgent
-from payload.georef import wgs84_to_offset
-from payload.model import CameraModel, CameraPose, Frame, FrameKind
+from payload.model import CameraModel, FrameKind
 from payload.speaker import Speaker, WavFileSink, load_messages
 from sim.alert_sources import AlertPublisher, Lake, SmartWaterPlatform, VideoAiCentre, ring_from_offsets
-from sim.camera import CameraRenderer, Gimbal, RenderedFrameSource, vehicle_camera_pose
+from sim.camera import CameraRenderer, Gimbal, vehicle_camera_pose
 from sim.clock import SimClock
-from sim.dock import SimDock
 from sim.dock_fleet import SimDockFleet, SimDockType, dock_configs_from_geojson
+from sim.docking import DockedDrone
 from sim.incidents import Incident
-from sim.scenarios import PLACES, SCENARIOS, Place, run_scenario
+from sim.scenarios import PLACES, SCENARIOS, run_scenario
+from sim.scene_cameras import SceneFrameSource
 from sim.vehicle.fleet import SimFleet
-from sim.vehicle.flight_modes import Px4Mode
 from sim.vehicle.vehicle import Vehicle, VehicleConfig
 from sim.weather import GustyWind, Rainfall, Weather
 
 log = logging.getLogger(__name__)
 
-#: A drone that lands this close to its dock's position is in the dock (the dock centres it).
-DOCK_CATCH_M = 15.0
 #: Wall seconds each group of MQTT clients may take to connect at start-up.
 CONNECT_WAIT_S = 10.0
 
@@ -100,7 +98,6 @@ class SimDrone:
     vehicle: Vehicle
     agent: OnboardAgent | None = None
     gimbal: Gimbal = field(default_factory=Gimbal)
-    returning: bool = False
 
     @property
     def spec(self) -> DroneSpec:
@@ -120,40 +117,6 @@ def free_udp_ports(count: int) -> list[int]:
     finally:
         for s in socks:
             s.close()
-
-
-class SceneFrameSource:
-    """A frame source that renders the scene of the place nearest to the camera (within the scene),
-    and nothing elsewhere or on the ground."""
-
-    def __init__(
-        self,
-        places: Mapping[str, tuple[Place, CameraRenderer]],
-        kind: FrameKind,
-        camera: CameraModel,
-        pose_at: Callable[[float], CameraPose | None],
-        clock: Callable[[], float],
-    ) -> None:
-        self._pose_at = pose_at
-        self._sources = [
-            (place, renderer.scene.half_extent_m, RenderedFrameSource(renderer, kind, camera, pose_at, clock))
-            for place, renderer in places.values()
-        ]
-        self._clock = clock
-
-    def read(self) -> Frame | None:
-        pose = self._pose_at(self._clock())
-        if pose is None:
-            return None
-        for place, half_m, source in self._sources:
-            north, east = wgs84_to_offset(place.lon_deg, place.lat_deg, pose.lon_deg, pose.lat_deg)
-            if max(abs(float(north)), abs(float(east))) <= half_m:
-                return source.read()
-        return None
-
-    def close(self) -> None:
-        for _, _, source in self._sources:
-            source.close()
 
 
 class SimWorld:
@@ -267,36 +230,13 @@ class SimWorld:
         await self.publisher.session.wait_connected(CONNECT_WAIT_S)
 
     async def _couple_drones_and_docks(self, period_s: float = 1.0) -> None:
-        """The physical link between each drone and its dock, which real hardware has by itself: the
-        dock notices its drone leave (``drone_took_off``), open its cover when the drone comes back
-        (``drone_returning``) and land (``drone_landed``, then charging); a docked drone's battery
-        follows the dock's charger."""
+        """The drones and their docks, coupled as hardware is (:mod:`sim.docking`)."""
         assert self.docks is not None
+        pairs = [DockedDrone(d.vehicle, self.docks[d.dock_sn]) for d in self.drones]
         while True:
-            for drone in self.drones:
-                self._couple(drone, self.docks[drone.dock_sn])
+            for pair in pairs:
+                pair.step()
             await self.clock.sleep(period_s)
-
-    @staticmethod
-    def _couple(drone: SimDrone, dock: SimDock) -> None:
-        s = drone.vehicle.state
-        off_home_m = math.hypot(s.motion.north_m, s.motion.east_m)
-        if s.in_air and dock.drone_in_dock:
-            dock.drone_took_off()
-            drone.returning = False
-        elif (
-            s.in_air and not drone.returning and s.mode in (Px4Mode.RETURN, Px4Mode.LAND) and off_home_m < 300
-        ):
-            drone.returning = True
-            dock.drone_returning()
-        elif not s.in_air and not s.armed and not dock.drone_in_dock:
-            if off_home_m <= DOCK_CATCH_M:
-                dock.drone_landed(max(0.0, min(100.0, s.battery.remaining * 100.0)))
-                drone.returning = False
-        elif (
-            dock.drone_in_dock and not s.armed and abs(dock.battery_pct / 100.0 - s.battery.remaining) > 0.005
-        ):
-            drone.vehicle.set_battery(dock.battery_pct / 100.0)
 
     def _agent(self, drone: SimDrone, audio_dir: Path) -> OnboardAgent:
         ps = self.settings.payload

@@ -4,12 +4,13 @@ incident in it, and the real payload agent finds it; elsewhere, and on the groun
 from __future__ import annotations
 
 from docks.protocol.payload import AiDetectStart
-from mission.app_sim import SceneFrameSource, SimOptions, SimWorld
+from mission.app_sim import SimOptions, SimWorld
 from mission.settings import load_settings
 from payload.agent import AgentConfig, OnboardAgent
 from payload.georef import wgs84_to_offset
 from payload.model import CameraModel, CameraPose, FrameKind, Lead
 from sim.scenarios import LONG_LAKE, SCENARIOS, apply
+from sim.scene_cameras import SceneFrameSource
 
 
 class ManualClock:
