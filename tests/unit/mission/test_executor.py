@@ -12,7 +12,7 @@ from fleet.drone_model import Height
 from fleet.errors import CommandDenied
 from mission import lifecycle_types as fx
 from mission.lifecycle import InvalidTransition
-from mission.model import Mission, MissionEvent, MissionState
+from mission.model import Mission, MissionEvent, MissionKind, MissionState
 from mission.ports import StoreError
 from mission.runner import UnknownMission
 from tests.unit.fleet.fleet_helpers import healthy_dock
@@ -179,6 +179,30 @@ async def test_low_battery_on_watch_asks_for_relief_then_comes_home() -> None:
         done = await r.over(m.id)
     assert done.state is S.CLOSED and len(r.reliefs) == 1  # asked once
     assert r.reliefs[0].incident_id == r.incident.id
+
+
+async def test_a_relief_drone_takes_over_the_watch() -> None:
+    async with rig() as r:
+        relief_ids: list[str] = []
+
+        async def send_relief(first: Mission, e: fx.RequestRelief) -> None:
+            relief = r.mission(kind=MissionKind.RELIEF, relieves_mission_id=e.mission_id)
+            relief_ids.append(relief.id)
+            await r.runner.launch(relief, fx.Planned("D02", "U02", eta_s=200.0))
+
+        r.runner.deps.request_relief = send_relief
+        m = r.mission()
+        await r.runner.launch(m, PLAN)
+        await r.state(m.id, S.SUPERVISING)
+        r.drones["U01"].set_battery(35.0)
+        first = await r.over(m.id)
+        relief = await r.state(relief_ids[0], S.SUPERVISING)
+        r.runner.send(relief.id, fx.WatchEnded("case_handled"))
+        await r.over(relief.id)
+    assert first.state is S.CLOSED
+    relieved = next(e for e in r.store.events[m.id] if e.data.get("event") == "relief_arrived")
+    assert relieved.data["relief_mission_id"] == relief.id and relieved.to_state is S.RETURNING
+    assert [c[0] for c in r.drones["U02"].commands][:3] == ["arm", "takeoff", "goto"]
 
 
 async def test_a_busy_own_dock_sends_the_drone_to_the_nearest_free_one() -> None:
