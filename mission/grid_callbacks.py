@@ -182,7 +182,11 @@ class GridCallbacks:
             await self.store.update_incident(incident)
 
     async def _request_verification(self, lead: Lead) -> None:
-        mission_id = await self.verifier.request_verification(lead)
+        try:
+            mission_id = await self.verifier.request_verification(lead)
+        except Exception:  # the callback is stored; pending_verifications() asks again
+            log.exception("verification of lead %s could not be requested", lead.id)
+            return
         if mission_id is None:
             return
         async with lead_write_lock(self.store):

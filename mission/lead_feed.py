@@ -59,6 +59,7 @@ class LeadFeed:
         self.received = 0
         self.dropped = 0
         self.store_retries = 0
+        self.failed = 0
 
     def attach(self, link: DockLink) -> Callable[[], None]:
         """Listen to ``link``; returns the remover."""
@@ -97,10 +98,10 @@ class LeadFeed:
             self._queue.task_done()
 
     async def _ingest(self, sn: str, event: AiDetection) -> None:
-        who = self.attribute(sn, event)
         delay_s = self.retry_s
         while True:
             try:
+                who = self.attribute(sn, event)
                 await self.intake.ingest(who.drone_id, event, who.mission_id, who.incident_id)
                 return
             except StoreError as exc:
@@ -108,3 +109,7 @@ class LeadFeed:
                 log.warning("lead feed: store failed (%s); retrying in %.0f s", exc, delay_s)
                 await self.sleep(delay_s)
                 delay_s = min(delay_s * 2.0, self.retry_max_s)
+            except Exception:  # a bug on one event must not stop the feed
+                self.failed += 1
+                log.exception("lead feed: ai_detection from %s could not be ingested; skipped", sn)
+                return

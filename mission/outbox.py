@@ -145,13 +145,19 @@ class OutboxWorker:
         self.delivered = 0
         self.retried = 0
         self.dead = 0
+        self.errors = 0
 
     async def run(self) -> None:
         """Deliver due messages forever (cancel to stop); idle polls every ``poll_s``."""
         if self.grid.webhook_url is None:
             log.warning("grid platform: no webhook_url configured; leads are stored and queued only")
         while True:
-            sent = await self.deliver_due() if self.grid.webhook_url else 0
+            try:
+                sent = await self.deliver_due() if self.grid.webhook_url else 0
+            except Exception:  # a store that is down, or a bug: log, wait, carry on
+                log.exception("outbox: delivery pass failed; next pass in %.0f s", self.grid.poll_s)
+                self.errors += 1
+                sent = 0
             if sent == 0:
                 await self.sleep(self.grid.poll_s)
 

@@ -80,3 +80,18 @@ async def test_a_full_queue_counts_what_it_drops() -> None:
     feed.on_message(message("PAYLOAD01", event(detection())))
     feed.on_message(message("PAYLOAD01", event(detection())))
     assert feed.received == 1 and feed.dropped == 1
+
+
+async def test_an_event_that_cannot_be_ingested_is_skipped_and_counted() -> None:
+    store = FakeStore()
+
+    def attribute(sn: str, ev: object) -> Attribution:
+        if sn == "BROKEN":
+            raise KeyError(sn)  # e.g. a payload nobody registered
+        return Attribution(drone_id=sn)
+
+    feed = LeadFeed(LeadIntake(store, LeadSettings()), attribute)
+    feed.on_message(message("BROKEN", event(detection())))
+    feed.on_message(message("PAYLOAD01", event(detection())))
+    await feed.drain()
+    assert feed.failed == 1 and [x.drone_id for x in store.leads.values()] == ["PAYLOAD01"]

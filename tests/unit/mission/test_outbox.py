@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -18,9 +19,10 @@ from mission.lead_settings import GridSettings, LeadSettings
 from mission.leads import LeadIntake
 from mission.model import AlertType, Incident, IncidentStatus, LeadStatus, OutboxMessage, OutboxStatus
 from mission.outbox import OutboxWorker, backoff_s
+from mission.ports import StoreError
 from sim.grid_platform import GridPlatformStandIn, StandInConfig
 from tests.unit.mission.fake_store import FakeStore
-from tests.unit.mission.grid_helpers import LAT, LON, SECRET, ManualClock, detection, event
+from tests.unit.mission.grid_helpers import LAT, LON, SECRET, ManualClock, detection, event, eventually
 
 
 def grid(url: str, **kw: object) -> GridSettings:
@@ -191,3 +193,33 @@ def test_the_doctests_of_leads_payloads_and_outbox_pass() -> None:
     for module in (leads, grid_payloads, outbox):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+async def test_the_run_loop_survives_a_store_that_fails_for_a_while() -> None:
+    store, clock = FakeStore(), ManualClock()
+    _, message = await queued_fire(store, clock)
+    failures = {"left": 2}
+    real_due = store.due_messages
+
+    async def flaky_due(now: datetime, limit: int = 20) -> list[OutboxMessage]:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise StoreError("database restarting")
+        return await real_due(now, limit)
+
+    store.due_messages = flaky_due  # type: ignore[method-assign]
+
+    async def virtual_sleep(seconds: float) -> None:
+        clock.advance(seconds)
+        await asyncio.sleep(0)
+
+    async with GridPlatformStandIn(StandInConfig(secret=SECRET)) as platform, httpx.AsyncClient() as client:
+        worker = OutboxWorker(store, grid(platform.webhook_url), client, clock=clock, sleep=virtual_sleep)
+        task = asyncio.create_task(worker.run())
+        try:
+            await eventually(lambda: store.messages[message.id].status is OutboxStatus.DELIVERED)
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    assert worker.errors == 2 and len(platform.leads()) == 1

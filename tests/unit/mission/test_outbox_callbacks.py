@@ -251,3 +251,17 @@ async def test_callbacks_signed_with_the_wrong_secret_are_rejected_over_http() -
             await eventually(lambda: len(platform.callbacks_sent) == 2)
     assert [c["status_code"] for c in platform.callbacks_sent] == [401, 401]
     assert store.leads[lead.id].status is LeadStatus.DELIVERED and verifier.requested == []
+
+
+async def test_a_verifier_that_fails_leaves_the_request_for_later() -> None:
+    store, clock = FakeStore(), ManualClock()
+    lead = await delivered_lead(store, clock)
+
+    class Broken(Verifier):
+        async def request_verification(self, lead: Lead) -> str | None:
+            raise RuntimeError("planner not running")
+
+    result = await callbacks(store, clock, Broken()).handle(*signed(cb(lead, "resolved")))
+    assert result.changed and store.leads[lead.id].status is LeadStatus.RESOLVED
+    later = Verifier()
+    assert await callbacks(store, clock, later).pending_verifications() == 1 and later.requested == [lead.id]
