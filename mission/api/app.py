@@ -20,9 +20,10 @@ from mission.alerts import AlertInputError
 from mission.api.auth import BOOTSTRAP_ENV, ensure_bootstrap_token
 from mission.api.backend import CommandRejected, ConsoleBackend
 from mission.api.metrics import ApiMetrics
-from mission.api.routes import admin, alerts, fleet, incidents, leads, live, missions, ops
+from mission.api.routes import admin, alerts, fleet, incidents, leads, live, missions, ops, outbox
 from mission.api.schemas_mission import ProblemOut
 from mission.api_settings import ApiSettings
+from mission.leads import LeadError
 from mission.ports import NotFound
 from mission.settings import Settings
 
@@ -66,7 +67,7 @@ def create_app(
     app.state.backend = backend
     app.state.api_settings = api
     app.state.metrics = ApiMetrics()
-    for module in (fleet, alerts, incidents, missions, leads, admin, live):
+    for module in (fleet, alerts, incidents, missions, leads, outbox, admin, live):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(ops.router)
     _add_error_handlers(app)
@@ -90,6 +91,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(CommandRejected, rejected)
     app.add_exception_handler(ApprovalError, rejected)
+    app.add_exception_handler(LeadError, rejected)
     app.add_exception_handler(AlertInputError, bad_alert)
 
 

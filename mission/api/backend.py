@@ -8,7 +8,8 @@ missions, leads, tokens, the audit log) are read straight from ``backend.store``
 the API never bypasses the rules of the services behind it.
 
 Errors a backend raises, and what the API answers: :class:`mission.ports.NotFound` → 404,
-:class:`CommandRejected` and :class:`mission.alert_intake.ApprovalError` → 409,
+:class:`CommandRejected`, :class:`mission.alert_intake.ApprovalError` and
+:class:`mission.leads.LeadError` → 409,
 :class:`mission.alerts.AlertInputError` → 422 naming the field, :class:`SourceRefused` → 401.
 """
 
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 
 from fleet.model import Availability, DockState, DroneState, FleetEvent
 from mission.alerts import AlertDecision
-from mission.model import Alert, Incident, Lead, Mission, MissionEvent
+from mission.model import Alert, Incident, Lead, Mission, MissionEvent, OutboxMessage
 from mission.ports import MissionStore
 
 
@@ -152,6 +153,10 @@ class ConsoleBackend(Protocol):
 
     async def review_lead(self, lead_id: str, approve: bool, actor: str, note: str = "") -> Lead:
         """A dispatcher approves (→ outbox) or rejects a lead waiting for review."""
+        ...
+
+    async def retry_message(self, message_id: str, actor: str) -> OutboxMessage:
+        """An operator retries a dead grid-platform message (``OutboxWorker.requeue``)."""
         ...
 
     # supervision

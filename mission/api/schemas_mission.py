@@ -17,6 +17,7 @@ from mission.model import (
     LeadStatus,
     MissionKind,
     MissionState,
+    OutboxStatus,
     Role,
 )
 
@@ -226,6 +227,22 @@ class LeadOut(_Out):
     reviewed_by: str | None
     details: dict[str, Any]
     snapshot_url: str | None = Field(None, description="JPEG snapshot, when the lead has one")
+
+
+class OutboxOut(_Out):
+    """A message to the grid platform and how its delivery is going."""
+
+    id: str
+    topic: str
+    idempotency_key: str
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+    lead_id: str | None
+    payload: dict[str, Any]
 
 
 class TokenOut(_Out):

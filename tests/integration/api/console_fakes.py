@@ -36,8 +36,11 @@ from mission.model import (
     Mission,
     MissionEvent,
     MissionState,
+    OutboxMessage,
+    OutboxStatus,
     RejectedOption,
 )
+from mission.ports import NotFound
 from mission.settings import load_settings
 from tests.unit.fleet.fleet_helpers import healthy_dock
 from tests.unit.mission.alert_helpers import alert_settings
@@ -172,6 +175,17 @@ class TestBackend:
         await self._store.update_lead(lead)
         self.live.publish(lead)
         return lead
+
+    async def retry_message(self, message_id: str, actor: str) -> OutboxMessage:
+        found = [m for m in await self._store.list_messages(10_000) if m.id == message_id]
+        if not found:
+            raise NotFound(f"no outbox message {message_id}")
+        message = found[0]
+        if message.status is not OutboxStatus.DEAD:
+            raise CommandRejected(f"message {message_id} is {message.status.value}, not dead")
+        message = replace(message, status=OutboxStatus.PENDING, attempts=0, last_error=None)
+        await self._store.update_message(message)
+        return message
 
     def subscribe_live(self, maxsize: int = 1000) -> LiveQueue:
         return self.live.subscribe(maxsize)
