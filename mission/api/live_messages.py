@@ -8,8 +8,9 @@ from typing import Any
 
 from fleet.model import FleetEvent, FleetEventKind
 from mission.api.backend import ConsoleBackend, LiveItem
+from mission.api.routes.leads import lead_out
 from mission.api.schemas_fleet import DockOut, DroneOut
-from mission.api.schemas_mission import AlertOut, IncidentOut, LeadOut, MissionEventOut, MissionOut
+from mission.api.schemas_mission import AlertOut, IncidentOut, MissionEventOut, MissionOut
 from mission.model import Alert, Incident, Lead, Mission, MissionEvent
 
 
@@ -47,10 +48,7 @@ def item_message(backend: ConsoleBackend, item: LiveItem) -> dict[str, Any] | No
     if isinstance(item, Incident):
         return {"type": "incident", "incident": IncidentOut.model_validate(item).model_dump(mode="json")}
     if isinstance(item, Lead):
-        lead = LeadOut.model_validate(item)
-        if item.snapshot_jpeg:
-            lead.snapshot_url = f"/api/v1/leads/{item.id}/snapshot.jpg"
-        return {"type": "lead", "lead": lead.model_dump(mode="json")}
+        return {"type": "lead", "lead": lead_out(item).model_dump(mode="json")}
     return None
 
 

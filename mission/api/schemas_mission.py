@@ -227,6 +227,7 @@ class LeadOut(_Out):
     reviewed_by: str | None
     details: dict[str, Any]
     snapshot_url: str | None = Field(None, description="JPEG snapshot, when the lead has one")
+    after_snapshot_url: str | None = Field(None, description="the latest verification revisit's picture")
 
 
 class OutboxOut(_Out):

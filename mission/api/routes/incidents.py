@@ -4,7 +4,7 @@ its leads. The alerts and missions of an incident are looked up among the latest
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from mission.api.deps import BackendDep, Viewer
 from mission.api.routes.leads import lead_out
@@ -28,9 +28,7 @@ async def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, summary="An incident in full")
-async def get_incident(
-    incident_id: str, request: Request, backend: BackendDep, _: Viewer
-) -> IncidentDetailOut:
+async def get_incident(incident_id: str, backend: BackendDep, _: Viewer) -> IncidentDetailOut:
     store = backend.store
     incident = await store.get_incident(incident_id)
     alerts = [a for a in await store.list_alerts(None, RECENT) if a.incident_id == incident_id]
@@ -40,5 +38,5 @@ async def get_incident(
         incident=IncidentOut.model_validate(incident),
         alerts=[AlertOut.model_validate(a) for a in alerts],
         missions=[MissionOut.model_validate(m) for m in missions],
-        leads=[lead_out(lead, request) for lead in leads],
+        leads=[lead_out(lead) for lead in leads],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import cv2
 import numpy as np
@@ -64,3 +65,19 @@ def test_review_lead(
         ("lead.approve", "done"),
         ("lead.reject", "refused"),
     ]
+
+
+def test_verification_picture(client: TestClient, backend: TestBackend, viewer: dict[str, str]) -> None:
+    after = jpeg()
+    lead = add_lead(
+        backend,
+        status=LeadStatus.VERIFIED,
+        details={"verifications": 2, "after_snapshot_b64": base64.b64encode(after).decode(), "note": "kept"},
+    )
+    got = client.get(f"/api/v1/leads/{lead.id}", headers=viewer).json()
+    assert "after_snapshot_b64" not in got["details"] and got["details"]["note"] == "kept"
+    assert got["after_snapshot_url"] == f"/api/v1/leads/{lead.id}/after-2.jpg"
+    r = client.get(got["after_snapshot_url"], headers=viewer)
+    assert r.status_code == 200 and r.content == after and r.headers["content-type"] == "image/jpeg"
+    old = client.get(f"/api/v1/leads/{lead.id}/after-1.jpg", headers=viewer)
+    assert old.status_code == 404 and "latest: 2" in old.json()["detail"]
