@@ -8,7 +8,8 @@ no scan over salted hashes). The digest is compared in the store by equality on 
 presented token, so no timing leaks the stored value.
 
 ``SKYLOOP_BOOTSTRAP_TOKEN`` creates the first admin token at start (named ``bootstrap``); it must
-be at least :data:`MIN_BOOTSTRAP_CHARS` characters, or start-up refuses it.
+be at least :data:`MIN_BOOTSTRAP_CHARS` characters, or start-up refuses it. Changing it rotates it:
+the previous bootstrap token is revoked when the new one is stored.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ async def issue_token(store: MissionStore, name: str, role: Role) -> tuple[ApiTo
 
 
 async def ensure_bootstrap_token(store: MissionStore, token: str | None) -> bool:
-    """Create the admin token ``token`` unless it is already stored; True when created.
+    """Create the admin token ``token`` unless it is already stored, revoking any other live
+    bootstrap token (rotation); True when created.
 
     Raises ValueError for a token that is too short to be safe."""
     if not token:
@@ -99,5 +101,9 @@ async def ensure_bootstrap_token(store: MissionStore, token: str | None) -> bool
     digest = hash_token(token)
     if await store.find_token(digest) is not None:
         return False
-    await store.add_token(ApiToken(name=BOOTSTRAP_NAME, role=Role.ADMIN, token_hash=digest))
+    fresh = ApiToken(name=BOOTSTRAP_NAME, role=Role.ADMIN, token_hash=digest)
+    await store.add_token(fresh)
+    for old in await store.list_tokens():
+        if old.name == BOOTSTRAP_NAME and old.id != fresh.id and old.revoked_at is None:
+            await store.revoke_token(old.id, fresh.created_at)
     return True

@@ -104,6 +104,17 @@ def test_bootstrap_token_is_created_once_and_short_ones_refused() -> None:
         pass
 
 
+def test_a_new_bootstrap_token_revokes_the_previous_one() -> None:
+    backend = TestBackend()
+    with TestClient(create_app(backend, bootstrap_token=ADMIN_TOKEN)):
+        pass
+    rotated = ADMIN_TOKEN + "-rotated"
+    with TestClient(create_app(backend, bootstrap_token=rotated)) as c:
+        assert c.get("/api/v1/audit", headers=bearer(rotated)).status_code == 200
+        r = c.get("/api/v1/audit", headers=bearer(ADMIN_TOKEN))
+        assert r.status_code == 401 and "revoked" in r.json()["detail"]
+
+
 def test_bootstrap_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SKYLOOP_BOOTSTRAP_TOKEN", ADMIN_TOKEN + "-env")
     with TestClient(create_app(TestBackend())) as c:
