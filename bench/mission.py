@@ -5,16 +5,22 @@ Prints one table: the time of one dispatch decision (p50/p99 over random inciden
 on a 4 km grid (keep-out routing of the reference zones, no coverage tie-break) — the planner
 alone on the fleet manager's candidates, and ``candidates`` + planner together. The first
 coverage answer of an availability set (reach regions built) is shown separately: later decisions
-find it cached. The end-to-end alert → takeoff figure comes with the executor.
+find it cached. Then alert intake on the SQL store (SQLite in a temporary file): alerts submitted
+by concurrent senders through :class:`mission.alert_intake.AlertIntake` (validate, convert GCJ-02,
+deduplicate, store), accepted per second, per-alert latency p50/p99, and a count that nothing was
+lost. The end-to-end alert → takeoff figure comes with the executor.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import shapely
 
@@ -28,8 +34,10 @@ from fleet.model import (
     SortieSpec,
 )
 from fleet.registry import DockRecord, DockTypeSpec, FleetRegistry
-from geo.crs import LocalFrame
+from geo.crs import LocalFrame, wgs84_to_gcj02
 from geo.model import EnergyParams, ReachParams, Wind
+from mission.alert_intake import AlertIntake, alert_area
+from mission.alert_settings import AlertSource
 from mission.geo_config import PlanningInputs, load_planning
 from mission.planner import Planner, dock_sites
 from mission.planner_coverage import UncoveredArea
@@ -157,7 +165,7 @@ def rows_for(
     return rows
 
 
-def run(n16: int, n1000: int) -> None:
+def run(n16: int, n1000: int, n_alerts: int = 0, senders: int = 8) -> None:
     s = load_settings()
     p = load_planning(s)
     rows: list[tuple[str, str, str, str]] = []
@@ -193,6 +201,9 @@ def run(n16: int, n1000: int) -> None:
     )
     rows += rows_for("1,000 docks", grid, gplanner, _points(p, n1000, 50_000.0))
 
+    if n_alerts > 0:
+        rows += asyncio.run(_intake(s, p, n_alerts, senders))
+
     print(
         f"Planner decision time (ms), wind {WIND.speed_mps:g} m/s from {WIND.from_deg:g}°, every dock healthy"
     )
@@ -201,12 +212,64 @@ def run(n16: int, n1000: int) -> None:
         print(f"{fleet:<12} {what:<52} {p50:>8} {p99:>8}")
 
 
+async def _intake(
+    s: Settings, p: PlanningInputs, count: int, senders: int
+) -> list[tuple[str, str, str, str]]:
+    from mission.store import SqlMissionStore
+
+    alerts = s.alerts.model_copy(update={"sources": {"bench": AlertSource()}})
+    kinds = ["fire_smoke", "crowd", "street_vendor", "road_occupation", "person_near_water"]
+    points = _points(p, count, None, seed=11)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await SqlMissionStore.open(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        try:
+            intake = AlertIntake(store, alerts, alert_area(p, alerts))
+            latencies: list[float] = []
+            queue = list(enumerate(points))
+
+            async def sender() -> None:
+                while queue:
+                    i, (lon, lat) = queue.pop()
+                    glon, glat = wgs84_to_gcj02(lon, lat)
+                    raw = {
+                        "type": kinds[i % len(kinds)],
+                        "lon": glon,
+                        "lat": glat,
+                        "crs": "gcj02",
+                        "id": f"B{i}",
+                    }
+                    t0 = time.perf_counter()
+                    await intake.submit(raw, "bench")
+                    latencies.append(time.perf_counter() - t0)
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(sender() for _ in range(senders)))
+            elapsed = time.perf_counter() - t0
+            stored = len(await store.list_alerts(limit=count * 2))
+            incidents = len(await store.list_incidents(limit=count * 2))
+        finally:
+            await store.close()
+    p50, p99 = _percentiles(latencies)
+    name = "intake"
+    return [
+        (
+            name,
+            f"{count} alerts, {senders} senders, SQLite: {count / elapsed:.0f} accepted/s",
+            f"{p50:.2f}",
+            f"{p99:.2f}",
+        ),
+        (name, f"stored {stored}/{count} alerts (lost {count - stored}), {incidents} incidents", "", ""),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--points-16", type=int, default=300, help="incident points for 16 docks")
     parser.add_argument("--points-1000", type=int, default=100, help="incident points for 1,000 docks")
+    parser.add_argument("--alerts", type=int, default=2000, help="alerts through intake (0: skip)")
+    parser.add_argument("--senders", type=int, default=8, help="concurrent alert senders")
     args = parser.parse_args()
-    run(args.points_16, args.points_1000)
+    run(args.points_16, args.points_1000, args.alerts, args.senders)
 
 
 if __name__ == "__main__":
