@@ -9,10 +9,10 @@ import pytest
 from shapely.geometry import box
 
 from fleet.manager import FleetManager
-from fleet.model import DockWeather, RainLevel, SortieSpec
+from fleet.model import Availability, Candidate, CandidateKind, DockWeather, RainLevel, SortieSpec
 from geo.crs import LocalFrame
 from geo.district import District
-from geo.model import Wind
+from geo.model import DockSite, Wind
 from geo.routing import KeepOutRouter
 from mission.model import DispatchDecision
 from mission.planner import Planner, dock_sites
@@ -251,3 +251,51 @@ def test_the_decision_records_the_wind_and_target() -> None:
     decision = plan(fleet(("dock3", "dock3", "dock3")), 3500.0, 500.0, Wind(5.0, 45.0), target_s=240.0)
     assert (decision.wind_speed_mps, decision.wind_from_deg, decision.target_s) == (5.0, 45.0, 240.0)
     assert decision.eta_s is not None and decision.promise_breached == (decision.eta_s > 240.0)
+
+
+def test_on_the_reference_district_etas_match_geo_routes_computed_one_by_one() -> None:
+    """The planner prices every dock with one search from the target; cross-check it against
+    geo.routing's path for each dock and geo.reach's time along it (wind 6 m/s from the west)."""
+    import random
+
+    import numpy as np
+    import shapely
+
+    from geo.reach import overhead_s, path_cruise_time_s, response_time_s
+    from mission.geo_config import load_planning
+    from mission.settings import load_settings
+
+    p = load_planning(load_settings())
+    frame = p.district.frame
+    wind = Wind(6.0, 270.0)
+    planner = Planner(p.docks, frame.to_local, target_s=p.target_s, router=p.router)
+    rng = random.Random(3)
+    minx, miny, maxx, maxy = p.district.flyable_m.bounds
+    checked = bent = 0
+    while checked < 12:
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if p.router.inside([(x, y)])[0] or not shapely.contains_xy(p.district.flyable_m, x, y):
+            continue
+        checked += 1
+        options = planner.response_times((x, y), _dock_candidates(p.docks, frame), wind)
+        for option, dock in zip(options, p.docks, strict=True):
+            path = p.router.path((dock.x_m, dock.y_m), (x, y))
+            if len(path) == 2:
+                expected = float(response_time_s(x - dock.x_m, y - dock.y_m, dock.reach, wind))
+            else:
+                bent += 1
+                expected = overhead_s(dock.reach) + path_cruise_time_s(np.array(path), dock.reach, wind)
+            assert option.eta_s == pytest.approx(expected, rel=1e-6, abs=1e-3), (dock.id, x, y)
+    assert bent > 0  # some routes went around the keep-out zones
+
+
+def _dock_candidates(docks: list[DockSite], frame: LocalFrame) -> list[Candidate]:
+    out = []
+    for d in docks:
+        lon, lat = frame.to_wgs84(d.x_m, d.y_m)
+        out.append(
+            Candidate(
+                CandidateKind.DOCK, d.id, f"{d.id}-UAV", float(lon), float(lat), 0.0, Availability(d.id, True)
+            )
+        )
+    return out
