@@ -24,7 +24,9 @@ from mission.api.routes import admin, alerts, fleet, incidents, leads, live, mis
 from mission.api.schemas_mission import ProblemOut
 from mission.api_settings import ApiSettings
 from mission.leads import LeadError
+from mission.lifecycle import InvalidTransition
 from mission.ports import NotFound
+from mission.runner import UnknownMission
 from mission.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CommandRejected, rejected)
     app.add_exception_handler(ApprovalError, rejected)
     app.add_exception_handler(LeadError, rejected)
+    app.add_exception_handler(InvalidTransition, rejected)
+    app.add_exception_handler(UnknownMission, rejected)  # stored, but not running here
     app.add_exception_handler(AlertInputError, bad_alert)
 
 

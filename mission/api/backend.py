@@ -8,8 +8,9 @@ missions, leads, tokens, the audit log) are read straight from ``backend.store``
 the API never bypasses the rules of the services behind it.
 
 Errors a backend raises, and what the API answers: :class:`mission.ports.NotFound` → 404,
-:class:`CommandRejected`, :class:`mission.alert_intake.ApprovalError` and
-:class:`mission.leads.LeadError` → 409,
+:class:`CommandRejected`, :class:`mission.alert_intake.ApprovalError`,
+:class:`mission.leads.LeadError`, :class:`mission.lifecycle.InvalidTransition` and
+:class:`mission.runner.UnknownMission` → 409,
 :class:`mission.alerts.AlertInputError` → 422 naming the field, :class:`SourceRefused` → 401.
 """
 
@@ -100,9 +101,9 @@ class OperatorCommand:
     mission_id: str | None = None
     lon_deg: float | None = None
     lat_deg: float | None = None
-    alt_m: float | None = None
     incident_id: str | None = None
     text: str | None = None
+    message: str | None = None  # a stored speaker message (speaker_messages.toml key)
     reason: str | None = None
 
 

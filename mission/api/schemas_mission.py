@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mission.model import (
     AlertStatus,
@@ -79,17 +79,25 @@ class HoldIn(_In):
 
 
 class GotoIn(_In):
+    """Go to another point at the mission's cruise height (it becomes the mission's target)."""
+
     command: Literal["goto"]
     lon_deg: Lon
     lat_deg: Lat
-    alt_m: float | None = Field(
-        None, gt=0, le=500, description="height above home; the flight ceiling applies"
-    )
 
 
 class SpeakIn(_In):
+    """Say ``text`` (text to speech) or play a stored ``message`` (a speaker_messages.toml key)."""
+
     command: Literal["speak"]
-    text: str = Field(..., min_length=1, max_length=500)
+    text: str | None = Field(None, min_length=1, max_length=500)
+    message: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SpeakIn:
+        if (self.text is None) == (self.message is None):
+            raise ValueError("give exactly one of text or message")
+        return self
 
 
 MissionCommandIn = Annotated[AbortIn | ReturnIn | HoldIn | GotoIn | SpeakIn, Field(discriminator="command")]

@@ -91,10 +91,12 @@ async def command_mission(
         command = OperatorCommand(command.kind, who.name, mission_id=mission_id, reason=body.reason)
     elif isinstance(body, GotoIn):
         command = OperatorCommand(
-            command.kind, who.name, mission_id, lon_deg=body.lon_deg, lat_deg=body.lat_deg, alt_m=body.alt_m
+            command.kind, who.name, mission_id, lon_deg=body.lon_deg, lat_deg=body.lat_deg
         )
     elif isinstance(body, SpeakIn):
-        command = OperatorCommand(command.kind, who.name, mission_id=mission_id, text=body.text)
+        command = OperatorCommand(
+            command.kind, who.name, mission_id=mission_id, text=body.text, message=body.message
+        )
     return MissionOut.model_validate(await _run(backend, who, command, target=mission_id))
 
 
@@ -105,8 +107,8 @@ async def _run(backend: ConsoleBackend, who: Principal, command: OperatorCommand
         for k, v in {
             "lon_deg": command.lon_deg,
             "lat_deg": command.lat_deg,
-            "alt_m": command.alt_m,
             "text": command.text,
+            "message": command.message,
             "reason": command.reason,
             "incident_id": command.incident_id,
         }.items()

@@ -65,8 +65,9 @@ def test_every_command_reaches_the_backend_with_its_arguments(
     url = f"/api/v1/missions/{mission_id}/commands"
     bodies: list[dict[str, Any]] = [
         {"command": "hold"},
-        {"command": "goto", "lon_deg": 113.81, "lat_deg": 34.81, "alt_m": 80},
+        {"command": "goto", "lon_deg": 113.81, "lat_deg": 34.81},
         {"command": "speak", "text": "Please step back from the water."},
+        {"command": "speak", "message": "water_warning"},
         {"command": "return"},
         {"command": "abort", "reason": "false alarm"},
     ]
@@ -75,9 +76,10 @@ def test_every_command_reaches_the_backend_with_its_arguments(
         assert r.status_code == 202, r.text
     sent = backend.commands[1:]
     assert [c.kind.value for c in sent] == [b["command"] for b in bodies]
-    assert (sent[1].lon_deg, sent[1].lat_deg, sent[1].alt_m) == (113.81, 34.81, 80)
-    assert sent[2].text == "Please step back from the water."
-    assert sent[4].reason == "false alarm"
+    assert (sent[1].lon_deg, sent[1].lat_deg) == (113.81, 34.81)
+    assert sent[2].text == "Please step back from the water." and sent[2].message is None
+    assert sent[3].message == "water_warning" and sent[3].text is None
+    assert sent[5].reason == "false alarm"
     assert all(c.actor == "dan" and c.mission_id == mission_id for c in sent)
 
 
@@ -90,6 +92,7 @@ def test_malformed_commands_are_422_naming_the_field(
         ({"command": "goto", "lon_deg": 113.8}, "lat_deg"),
         ({"command": "goto", "lon_deg": 113.8, "lat_deg": 95.0}, "lat_deg"),
         ({"command": "speak", "text": ""}, "text"),
+        ({"command": "goto", "lon_deg": 113.8, "lat_deg": 34.8, "alt_m": 80}, "alt_m"),
         ({"command": "abort"}, "reason"),
         ({"command": "hold", "speed": 3}, "speed"),
     ]
@@ -97,6 +100,10 @@ def test_malformed_commands_are_422_naming_the_field(
         r = client.post(url, json=body, headers=dispatcher)
         assert r.status_code == 422, body
         assert field in r.json()["detail"][0]["loc"], r.json()
+    r = client.post(
+        url, json={"command": "speak", "text": "hi", "message": "water_warning"}, headers=dispatcher
+    )
+    assert r.status_code == 422 and "exactly one of text or message" in r.json()["detail"][0]["msg"]
     r = client.post(url, json={"command": "self_destruct"}, headers=dispatcher)
     assert r.status_code == 422 and "command" in str(r.json()["detail"][0])
     r = client.post("/api/v1/missions", json={"lon_deg": 113.8}, headers=dispatcher)
