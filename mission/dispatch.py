@@ -103,12 +103,5 @@ class Dispatcher:
                 decision.eta_s,
                 decision.target_s,
             )
-        planned = Planned(
-            dock_id=decision.dock_id,
-            drone_id=decision.drone_id,
-            eta_s=decision.eta_s,
-            promise_breached=decision.promise_breached,
-            airborne=decision.airborne,
-            cruise_height_m=mission.cruise_height_m,
-        )
+        planned = Planned.from_decision(decision, mission.cruise_height_m)
         return DispatchResult(decision, planned, superseded)
