@@ -48,6 +48,13 @@ class GridSettings(_Section):
     def _consistent(self) -> GridSettings:
         if self.webhook_url is not None and not self.webhook_url.startswith(("http://", "https://")):
             raise ValueError("webhook_url must be an http:// or https:// URL")
+        if self.webhook_url and not self.secret.get_secret_value():
+            raise ValueError("webhook_url needs a secret to sign deliveries (SKYLOOP_LEADS__GRID__SECRET)")
+        if self.callback_url and not self.callback_secret.get_secret_value():
+            raise ValueError(
+                "callback_url needs a callback_secret to verify callbacks"
+                " (SKYLOOP_LEADS__GRID__CALLBACK_SECRET)"
+            )
         if self.snapshot == "url" and not self.snapshot_base_url:
             raise ValueError("snapshot = 'url' needs snapshot_base_url")
         if self.backoff_max_s < self.backoff_base_s:

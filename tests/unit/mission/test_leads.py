@@ -166,6 +166,10 @@ def test_grid_settings_refuse_unsafe_or_inconsistent_values() -> None:
         GridSettings(webhook_url="ftp://x")
     with pytest.raises(ValueError, match="snapshot_base_url"):
         GridSettings(snapshot="url")
+    with pytest.raises(ValueError, match="needs a secret"):
+        GridSettings(webhook_url="https://grid.example/leads")
+    with pytest.raises(ValueError, match="needs a callback_secret"):
+        GridSettings(callback_url="https://mc.example/api/v1/grid/callbacks")
 
 
 def test_payload_has_wgs84_and_gcj02_positions_and_the_snapshot() -> None:
