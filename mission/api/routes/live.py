@@ -1,8 +1,10 @@
 """WebSocket ``/api/v1/live``: a snapshot on connect, then fleet and mission changes as they happen,
 and a heartbeat when nothing happened for ``[api] heartbeat_s``.
 
-Browsers cannot set headers on a WebSocket, so the token may also come as ``?token=``; an
-unauthenticated connection is closed with code 1008 (policy violation) and the reason.
+Browsers cannot set headers on a WebSocket, so the token may also come as a subprotocol —
+``new WebSocket(url, ["skyloop", "skyloop.bearer." + token])``, which keeps it out of access logs —
+or as ``?token=`` (simplest, but servers log URLs). An unauthenticated connection is closed with
+code 1008 (policy violation) and the reason.
 """
 
 from __future__ import annotations
@@ -21,23 +23,41 @@ from mission.api_settings import ApiSettings
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["live"])
 
+SUBPROTOCOL = "skyloop"
+BEARER_SUBPROTOCOL = "skyloop.bearer."
+
+
+def _token(ws: WebSocket) -> tuple[str, str | None]:
+    """The token (header, subprotocol or query) and the subprotocol to accept, if one was offered."""
+    offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
+    accept = SUBPROTOCOL if SUBPROTOCOL in offered else None
+    header = ws.headers.get("authorization")
+    if header:
+        return bearer_from_header(header), accept
+    for p in offered:
+        if p.startswith(BEARER_SUBPROTOCOL):
+            return p[len(BEARER_SUBPROTOCOL) :], accept
+    return ws.query_params.get("token") or "", accept
+
 
 @router.websocket("/live")
 async def live(ws: WebSocket) -> None:
     backend: ConsoleBackend = ws.app.state.backend
     settings: ApiSettings = ws.app.state.api_settings
+    accept: str | None = None
     try:
-        header = ws.headers.get("authorization")
-        token = bearer_from_header(header) if header else ws.query_params.get("token") or ""
+        token, accept = _token(ws)
         if not token:
-            raise AuthError("missing token (Authorization: Bearer <token>, or ?token=)")
+            raise AuthError(
+                "missing token (Authorization header, 'skyloop.bearer.<token>' subprotocol or ?token=)"
+            )
         who = await authenticate(backend.store, token)
     except AuthError as exc:
         # accepted first so that a browser sees the code and reason (a refused handshake shows none)
-        await ws.accept()
+        await ws.accept(subprotocol=accept)
         await ws.close(code=1008, reason=str(exc))
         return
-    await ws.accept()
+    await ws.accept(subprotocol=accept)
     clients = ws.app.state.metrics.ws_clients
     clients.inc()
     sub = backend.subscribe_live(settings.live_queue)  # before the snapshot: nothing falls between

@@ -81,6 +81,14 @@ async def test_http_and_live_over_real_sockets(served: tuple[str, TestBackend]) 
         assert "skyloop_live_clients 0.0" in metrics
 
 
+async def test_live_token_as_a_subprotocol(served: tuple[str, TestBackend]) -> None:
+    address, _ = served
+    offered = ["skyloop", f"skyloop.bearer.{ADMIN_TOKEN}"]
+    async with connect(f"ws://{address}/api/v1/live", subprotocols=offered) as ws:  # type: ignore[arg-type]
+        assert ws.subprotocol == "skyloop"
+        assert (await receive_type(ws, "snapshot"))["docks"]
+
+
 async def test_live_refuses_a_bad_token_over_real_sockets(served: tuple[str, TestBackend]) -> None:
     address, backend = served
     async with connect(f"ws://{address}/api/v1/live?token=wrong") as ws:
