@@ -19,6 +19,7 @@ from mission.alert_intake import ApprovalError
 from mission.alerts import AlertInputError
 from mission.api.auth import BOOTSTRAP_ENV, ensure_bootstrap_token
 from mission.api.backend import CommandRejected, ConsoleBackend
+from mission.api.body_limit import BodyLimit
 from mission.api.metrics import ApiMetrics
 from mission.api.routes import admin, alerts, fleet, incidents, leads, live, missions, ops, outbox
 from mission.api.schemas_mission import ProblemOut
@@ -113,17 +114,12 @@ def _route_template(request: Request) -> str:
 
 def _add_middleware(app: FastAPI, api: ApiSettings) -> None:
     metrics: ApiMetrics = app.state.metrics
+    # inside the metrics middleware: an exception raised while the app reads the body must reach
+    # FastAPI as the HTTPException it is (BaseHTTPMiddleware would wrap it)
+    app.add_middleware(BodyLimit, max_bytes=api.max_body_bytes)
 
     @app.middleware("http")
-    async def count_and_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > api.max_body_bytes:
-            return JSONResponse(
-                {"detail": f"request body of {length} bytes exceeds the limit of {api.max_body_bytes}"},
-                status_code=413,
-            )
+    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         route = _route_template(request)

@@ -131,3 +131,14 @@ def test_oversized_bodies_are_refused(client: TestClient, dispatcher: dict[str, 
     huge = b"{" + b" " * 2_000_000 + b"}"
     r = client.post("/api/v1/alerts", content=huge, headers=dispatcher | {"Content-Type": "application/json"})
     assert r.status_code == 413 and "limit" in r.json()["detail"]
+
+    def chunks():  # no Content-Length: sent chunked, counted as it is read
+        yield b'{"type": "fire_smoke", "description": "'
+        for _ in range(40):
+            yield b"x" * 50_000
+        yield b'"}'
+
+    r = client.post(
+        "/api/v1/alerts", content=chunks(), headers=dispatcher | {"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
