@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -132,7 +133,7 @@ def test_oversized_bodies_are_refused(client: TestClient, dispatcher: dict[str, 
     r = client.post("/api/v1/alerts", content=huge, headers=dispatcher | {"Content-Type": "application/json"})
     assert r.status_code == 413 and "limit" in r.json()["detail"]
 
-    def chunks():  # no Content-Length: sent chunked, counted as it is read
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked, counted as it is read
         yield b'{"type": "fire_smoke", "description": "'
         for _ in range(40):
             yield b"x" * 50_000
