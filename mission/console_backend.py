@@ -1,0 +1,291 @@
+"""The console's backend over the running services: :class:`MissionConsoleBackend` implements
+:class:`mission.api.backend.ConsoleBackend` for the composition root (``mission/app.py``).
+
+An alert from the API goes: :meth:`MissionConsoleBackend.submit_alert` → ``AlertIntake.submit``
+(stored) → on LAUNCH :meth:`respond` → ``MissionRunner.launch`` (the mission stored, *requested*)
+→ ``Dispatcher.dispatch`` (the decision stored with every rejected dock, the dock reserved) →
+``MissionRunner.send(Planned)`` → the executor prepares the dock and takes off.
+
+Operator commands on a mission go to ``MissionRunner.command`` as the lifecycle's input
+(:func:`mission.api.commands.lifecycle_input`), checked against the mission's state first; a launch
+to a point is a *manual* incident (or the one named), dispatched and launched the same way. The API's
+routes write the audit log; the backend acts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from fleet.manager import FleetManager
+from mission.alert_intake import AlertIntake
+from mission.alerts import AlertDecision, IntakeAction
+from mission.api.backend import (
+    CommandKind,
+    CommandRejected,
+    ConsoleBackend,
+    CoverageNow,
+    DockView,
+    DroneView,
+    OperatorCommand,
+)
+from mission.api.commands import lifecycle_input
+from mission.api.fleet_views import coverage_now, dock_views, drone_views
+from mission.api.live_hub import LiveHub, LiveQueue
+from mission.api.source_auth import SourceAuthenticator
+from mission.dispatch import Dispatcher
+from mission.geo_config import PlanningInputs
+from mission.grid_service import GridService
+from mission.leads import LeadError
+from mission.lifecycle_types import Abort
+from mission.model import (
+    AlertType,
+    Incident,
+    IncidentStatus,
+    Lead,
+    Mission,
+    MissionKind,
+    OutboxMessage,
+    OutboxStatus,
+    utc_now,
+)
+from mission.ports import MissionStore, NotFound
+from mission.runner import MissionRunner, UnknownMission
+from mission.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: A component's health check for ``/healthz`` (e.g. the broker link's ``connected``).
+HealthCheck = Callable[[], Awaitable[bool]]
+
+
+class MissionConsoleBackend:
+    """See the module docstring.
+
+    ``store`` is the store every service writes through — :class:`mission.live_feed.LiveStore`
+    over the SQL store, so that every stored change reaches ``live``; ``live`` is the hub the API's
+    WebSocket subscribes to (follow the fleet with :func:`mission.live_feed.follow_fleet`);
+    ``checks`` adds components to ``/healthz`` (e.g. ``{"broker": ...}``)."""
+
+    def __init__(
+        self,
+        *,
+        store: MissionStore,
+        fleet: FleetManager,
+        intake: AlertIntake,
+        dispatcher: Dispatcher,
+        runner: MissionRunner,
+        grid: GridService,
+        live: LiveHub,
+        planning: PlanningInputs,
+        settings: Settings,
+        checks: Mapping[str, HealthCheck] | None = None,
+    ) -> None:
+        self._store = store
+        self.fleet = fleet
+        self.intake = intake
+        self.dispatcher = dispatcher
+        self.runner = runner
+        self.grid = grid
+        self.live = live
+        self.planning = planning
+        self.settings = settings
+        self.checks: dict[str, HealthCheck] = dict(checks or {})
+        self.sources = SourceAuthenticator(settings.alerts)
+        #: Missions launched through this backend and dispatches that failed, for /metrics.
+        self.launched = 0
+        self.launch_failures = 0
+
+    # --- fleet -----------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> MissionStore:
+        return self._store
+
+    def docks(self) -> Sequence[DockView]:
+        return dock_views(self.fleet)
+
+    def drones(self) -> Sequence[DroneView]:
+        return drone_views(self.fleet)
+
+    async def coverage_now(self, k: int = 1) -> CoverageNow:
+        """In the wind the dispatcher plans with now (the docks' weather stations)."""
+        return await coverage_now(self.planning, self.fleet, self.dispatcher.wind(), k)
+
+    # --- alerts ----------------------------------------------------------------------------------
+
+    async def authenticate_source(self, source: str, headers: Mapping[str, str], body: bytes) -> None:
+        self.sources.check(source, headers, body)
+
+    async def submit_alert(self, raw: Mapping[str, Any], source: str) -> AlertDecision:
+        decision = await self.intake.submit(dict(raw), source)
+        await self.act_on(decision, f"alert:{source}")
+        return decision
+
+    async def decide_alert(self, alert_id: str, approve: bool, actor: str, note: str = "") -> AlertDecision:
+        if not approve:
+            return await self.intake.reject(alert_id, actor, note or f"rejected by {actor}")
+        decision = await self.intake.approve(alert_id, actor)
+        await self.act_on(decision, actor)
+        return decision
+
+    async def act_on(self, decision: AlertDecision, actor: str) -> Mission | None:
+        """Carry out a stored intake decision: LAUNCH sends a drone to its incident (unless one is
+        already on its way there); the other actions need nothing more."""
+        if decision.action is not IntakeAction.LAUNCH or decision.incident is None:
+            return None
+        incident = decision.incident
+        active = await self._active_for(incident.id)
+        if active is not None:
+            log.info("incident %s already has mission %s: no second launch", incident.id, active.id)
+            return active
+        return await self.respond(incident, actor)
+
+    async def _active_for(self, incident_id: str) -> Mission | None:
+        for mission_id in self.runner.active:
+            try:
+                run = self.runner.get(mission_id)
+            except UnknownMission:
+                continue
+            m = run.mission
+            if m.incident_id == incident_id and m.kind is MissionKind.RESPONSE and not m.state.terminal:
+                return m
+        return None
+
+    async def respond(
+        self,
+        incident: Incident,
+        actor: str,
+        *,
+        kind: MissionKind = MissionKind.RESPONSE,
+        lon_deg: float | None = None,
+        lat_deg: float | None = None,
+        relieves_mission_id: str | None = None,
+    ) -> Mission:
+        """Launch a mission to ``incident`` (or to a point of it): stored first, then dispatched
+        (decision stored, dock reserved) and told its ``Planned``. A dispatch that fails aborts the
+        stored mission with the reason and raises :class:`CommandRejected`."""
+        mission = Mission(
+            incident.id,
+            incident.lon_deg if lon_deg is None else lon_deg,
+            incident.lat_deg if lat_deg is None else lat_deg,
+            kind=kind,
+            requested_by=actor,
+            relieves_mission_id=relieves_mission_id,
+        )
+        await self.runner.launch(mission)
+        try:
+            result = await self.dispatcher.dispatch(mission)
+        except Exception as exc:
+            self.launch_failures += 1
+            log.exception("mission %s: dispatch failed", mission.id)
+            self.runner.send(mission.id, Abort("system", f"dispatch failed: {exc}"))
+            raise CommandRejected(f"mission {mission.id} could not be dispatched: {exc}") from exc
+        self.runner.send(mission.id, result.planned)
+        self.launched += 1
+        if result.decision.dock_id is not None and incident.status is IncidentStatus.OPEN:
+            await self._mark_responding(incident.id)
+        return await self._current(mission)
+
+    async def _mark_responding(self, incident_id: str) -> None:
+        """open → responding (a later state, e.g. reported, is kept)."""
+        fresh = await self._store.get_incident(incident_id)
+        if fresh.status is IncidentStatus.OPEN:
+            fresh.status, fresh.updated_at = IncidentStatus.RESPONDING, utc_now()
+            await self._store.update_incident(fresh)
+
+    async def _current(self, mission: Mission) -> Mission:
+        """The mission as it is now (the run's copy, else the stored one)."""
+        try:
+            return replace(self.runner.get(mission.id).mission)
+        except UnknownMission:
+            return await self._store.get_mission(mission.id)
+
+    # --- missions and leads ----------------------------------------------------------------------
+
+    async def command(self, command: OperatorCommand) -> Mission:
+        if command.kind is CommandKind.LAUNCH:
+            return await self._launch_to_point(command)
+        if command.mission_id is None:
+            raise CommandRejected(f"{command.kind.value} needs a mission")
+        mission = await self._store.get_mission(command.mission_id)  # NotFound → 404
+        if mission.state.terminal:
+            raise CommandRejected(f"mission {mission.id} is {mission.state.value}")
+        try:
+            event = lifecycle_input(command)
+        except ValueError as exc:
+            raise CommandRejected(str(exc)) from None
+        self.runner.command(mission.id, event)  # UnknownMission / InvalidTransition → 409
+        return await self._current(mission)
+
+    async def _launch_to_point(self, command: OperatorCommand) -> Mission:
+        if command.lon_deg is None or command.lat_deg is None:
+            raise CommandRejected("a launch needs lon_deg and lat_deg")
+        if command.incident_id is not None:
+            incident = await self._store.get_incident(command.incident_id)  # NotFound → 404
+            if incident.status is IncidentStatus.CLOSED:
+                raise CommandRejected(f"incident {incident.id} is closed")
+        else:
+            incident = await self._manual_incident(command)
+        return await self.respond(incident, command.actor, lon_deg=command.lon_deg, lat_deg=command.lat_deg)
+
+    async def _manual_incident(self, command: OperatorCommand) -> Incident:
+        """A dispatcher's point becomes an incident of its own (type ``manual``), stored first."""
+        assert command.lon_deg is not None and command.lat_deg is not None
+        priority = self.settings.alerts.policy(AlertType.MANUAL).priority
+        incident = Incident(AlertType.MANUAL, command.lon_deg, command.lat_deg, priority)
+        await self._store.add_incident(incident)
+        return incident
+
+    async def review_lead(self, lead_id: str, approve: bool, actor: str, note: str = "") -> Lead:
+        intake = self.grid.intake
+        try:
+            if approve:
+                return await intake.approve(lead_id, actor)
+            return await intake.reject(lead_id, actor, note)
+        except LeadError as exc:
+            if str(exc).startswith("no lead"):
+                raise NotFound(str(exc)) from None
+            raise
+
+    async def retry_message(self, message_id: str, actor: str) -> OutboxMessage:
+        message = await self._find_message(message_id)
+        if message.status is not OutboxStatus.DEAD:
+            raise CommandRejected(f"message {message_id} is {message.status.value}, not dead")
+        log.info("outbox message %s retried by %s", message_id, actor)
+        return await self.grid.outbox.requeue(message)
+
+    async def _find_message(self, message_id: str) -> OutboxMessage:
+        for message in await self._store.list_messages(10_000):
+            if message.id == message_id:
+                return message
+        raise NotFound(f"no outbox message {message_id}")
+
+    # --- supervision -----------------------------------------------------------------------------
+
+    def subscribe_live(self, maxsize: int = 1000) -> LiveQueue:
+        return self.live.subscribe(maxsize)
+
+    async def health(self) -> Mapping[str, bool]:
+        """``store`` answers a read, ``fleet`` has an online dock, and every extra check."""
+        components: dict[str, bool] = {}
+        try:
+            await self._store.list_missions(active_only=True, limit=1)
+            components["store"] = True
+        except Exception:
+            log.exception("store health check failed")
+            components["store"] = False
+        components["fleet"] = any(d.state is not None and d.state.online for d in self.docks())
+        for name, check in self.checks.items():
+            try:
+                components[name] = bool(await check())
+            except Exception:
+                log.exception("health check %s failed", name)
+                components[name] = False
+        return components
+
+
+def _conforms(backend: MissionConsoleBackend) -> ConsoleBackend:
+    return backend  # mypy checks that the backend honours the API's Protocol
