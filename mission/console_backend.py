@@ -39,7 +39,7 @@ from mission.dispatch import Dispatcher
 from mission.geo_config import PlanningInputs
 from mission.grid_service import GridService
 from mission.leads import LeadError
-from mission.lifecycle_types import Abort
+from mission.lifecycle_types import Abort, RequestRelief
 from mission.model import (
     AlertType,
     Incident,
@@ -188,6 +188,28 @@ class MissionConsoleBackend:
         if result.decision.dock_id is not None and incident.status is IncidentStatus.OPEN:
             await self._mark_responding(incident.id)
         return await self._current(mission)
+
+    async def request_relief(self, watching: Mission, request: RequestRelief) -> None:
+        """The executor's relief hook (``ExecutorDeps.request_relief``): another drone to take over
+        ``watching``'s watch, at the point it watches."""
+        incident = None
+        if request.incident_id is not None:
+            try:
+                incident = await self._store.get_incident(request.incident_id)
+            except NotFound:
+                log.warning("relief for %s: incident %s is gone", watching.id, request.incident_id)
+        if incident is None:
+            priority = self.settings.alerts.policy(AlertType.MANUAL).priority
+            incident = Incident(AlertType.MANUAL, request.lon_deg, request.lat_deg, priority)
+            await self._store.add_incident(incident)
+        await self.respond(
+            incident,
+            "system",
+            kind=MissionKind.RELIEF,
+            lon_deg=request.lon_deg,
+            lat_deg=request.lat_deg,
+            relieves_mission_id=watching.id,
+        )
 
     async def _mark_responding(self, incident_id: str) -> None:
         """open → responding (a later state, e.g. reported, is kept)."""
