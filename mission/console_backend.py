@@ -37,6 +37,7 @@ from mission.api.live_hub import LiveHub, LiveQueue
 from mission.api.source_auth import SourceAuthenticator
 from mission.dispatch import Dispatcher
 from mission.geo_config import PlanningInputs
+from mission.grid_callbacks import CallbackResult
 from mission.grid_service import GridService
 from mission.leads import LeadError
 from mission.lifecycle_types import Abort, RequestRelief
@@ -278,6 +279,10 @@ class MissionConsoleBackend:
             raise CommandRejected(f"message {message_id} is {message.status.value}, not dead")
         log.info("outbox message %s retried by %s", message_id, actor)
         return await self.grid.outbox.requeue(message)
+
+    async def grid_callback(self, body: bytes, headers: Mapping[str, str]) -> CallbackResult:
+        """The grid platform's callback (``POST /api/v1/grid/callbacks``): ``GridCallbacks.handle``."""
+        return await self.grid.callbacks.handle(body, headers)
 
     async def _find_message(self, message_id: str) -> OutboxMessage:
         for message in await self._store.list_messages(10_000):
