@@ -34,6 +34,7 @@ from mission.api.backend import (
 from mission.api.commands import lifecycle_input
 from mission.api.fleet_views import coverage_now, dock_views, drone_views
 from mission.api.live_hub import LiveHub, LiveQueue
+from mission.api.metrics import ServiceMetrics
 from mission.api.source_auth import SourceAuthenticator
 from mission.dispatch import Dispatcher
 from mission.geo_config import PlanningInputs
@@ -295,6 +296,19 @@ class MissionConsoleBackend:
     def subscribe_live(self, maxsize: int = 1000) -> LiveQueue:
         return self.live.subscribe(maxsize)
 
+    def service_counters(self) -> Mapping[str, float]:
+        """For /metrics (:class:`mission.api.metrics.ServiceMetrics`): totals since start."""
+        out: dict[str, float] = {f"alerts_{action}": n for action, n in self.intake.counts.items()}
+        out["alerts_invalid"] = self.intake.invalid
+        out["missions_launched"] = self.launched
+        out["mission_dispatch_failures"] = self.launch_failures
+        out.update(self.grid.counters())
+        return out
+
+    def service_gauges(self) -> Mapping[str, float]:
+        """For /metrics: missions running in this process, live-stream subscribers."""
+        return {"missions_running": len(self.runner.active), "live_subscribers": self.live.subscriber_count}
+
     async def health(self) -> Mapping[str, bool]:
         """``store`` answers a read, ``fleet`` has an online dock, and every extra check."""
         components: dict[str, bool] = {}
@@ -316,3 +330,7 @@ class MissionConsoleBackend:
 
 def _conforms(backend: MissionConsoleBackend) -> ConsoleBackend:
     return backend  # mypy checks that the backend honours the API's Protocol
+
+
+def _exports_metrics(backend: MissionConsoleBackend) -> ServiceMetrics:
+    return backend  # mypy checks the /metrics additions

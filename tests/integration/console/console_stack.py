@@ -1,0 +1,185 @@
+"""The console over the real services, served by uvicorn on 127.0.0.1: :class:`MissionConsoleBackend`
+on the SQLite store (a temporary file, behind :class:`LiveStore`), a real :class:`FleetManager` fed
+with healthy dock states (16 reference docks), the real alert intake, planner and dispatcher, and a
+:class:`MissionRunner` whose links are the fakes of ``tests/unit/mission/fakes_links.py`` — flight
+is not what these tests are about."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from fleet.manager import FleetManager
+from mission.alert_intake import AlertIntake, alert_area
+from mission.api.app import create_app
+from mission.api.live_hub import LiveHub
+from mission.app_fleet import build_registry
+from mission.console_backend import MissionConsoleBackend
+from mission.dispatch import Dispatcher, wind_from_docks
+from mission.executor import ExecutorDeps
+from mission.geo_config import load_planning
+from mission.grid_service import GridService
+from mission.lead_settings import GridSettings, LeadSettings
+from mission.live_feed import LiveStore, follow_fleet, notify_live
+from mission.model import Lead, Mission
+from mission.payload_client import PayloadClient
+from mission.planner import Planner, dock_sites
+from mission.runner import MissionRunner
+from mission.settings import Settings, load_settings
+from mission.store import SqlMissionStore
+from mission.supervision import ExecutorSettings
+from tests.integration.api.console_fakes import FixedClock
+from tests.unit.fleet.fleet_helpers import healthy_dock
+from tests.unit.mission.alert_helpers import alert_settings
+from tests.unit.mission.fakes_links import FakeDockLink, FakeDrone
+
+ADMIN_TOKEN = "console-admin-token-0123456789abcdef"
+CALLBACK_SECRET = "callback-secret-for-the-console-tests"
+
+
+class NoVerifier:
+    """Verification revisits are W2's wiring; these tests only record that one was asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def request_verification(self, lead: Lead) -> str | None:
+        self.asked.append(lead.id)
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class ConsoleStack:
+    url: str
+    http: httpx.AsyncClient
+    backend: MissionConsoleBackend
+    store: LiveStore
+    fleet: FleetManager
+    runner: MissionRunner
+    docks: FakeDockLink
+    drones: dict[str, FakeDrone]
+    verifier: NoVerifier
+
+    def auth(self, token: str = ADMIN_TOKEN) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    async def token(self, name: str, role: str) -> dict[str, str]:
+        r = await self.http.post("/api/v1/tokens", json={"name": name, "role": role}, headers=self.auth())
+        assert r.status_code == 201, r.text
+        return self.auth(r.json()["token"])
+
+    async def until(
+        self, mission_id: str, test: Callable[[Mission], bool], timeout_s: float = 10.0
+    ) -> Mission:
+        """The stored mission once ``test`` holds (a guard against hanging, not a timing check)."""
+        async with asyncio.timeout(timeout_s):
+            while True:
+                m = await self.store.get_mission(mission_id)
+                if test(m):
+                    return m
+                await asyncio.sleep(0.01)
+
+
+def console_settings() -> Settings:
+    settings = load_settings()
+    leads = LeadSettings(grid=GridSettings(callback_secret=CALLBACK_SECRET))
+    return settings.model_copy(update={"alerts": alert_settings(), "leads": leads})
+
+
+@asynccontextmanager
+async def console_stack(tmp_path: Path, **executor: Any) -> AsyncIterator[ConsoleStack]:
+    settings = console_settings()
+    planning = load_planning(settings)
+    live = LiveHub()
+    store = LiveStore(await SqlMissionStore.open(f"sqlite:///{tmp_path / 'skyloop.db'}"), live)
+    registry = build_registry(settings)
+    clock = FixedClock()
+    fleet = FleetManager(registry, clock=clock)
+    for entry in registry:
+        fleet.put_dock_state(healthy_dock(entry.dock_id, clock.now_s()))
+    follow_fleet(live, fleet)
+    planner = Planner(
+        dock_sites(registry),
+        planning.district.frame.to_local,
+        target_s=settings.planning.target_s,
+        router=planning.router,
+    )
+    dispatcher = Dispatcher(fleet, planner, store, lambda: wind_from_docks(fleet))
+    intake = AlertIntake(store, settings.alerts, alert_area(planning, settings.alerts))
+    drones = {e.drone_id: FakeDrone(e.drone_id, e.record.lat_deg, e.record.lon_deg) for e in registry}
+    docks = FakeDockLink()
+    deps = ExecutorDeps(
+        store=store,
+        fleet=fleet,
+        drones=drones.__getitem__,
+        docks=docks,
+        payload=PayloadClient(docks),
+        settings=ExecutorSettings(**{"watch_budget_s": 3600.0, **executor}),
+        notify=notify_live(live),
+    )
+    runner = MissionRunner(deps)
+    verifier = NoVerifier()
+    port = free_port()
+    async with httpx.AsyncClient() as grid_http, asyncio.TaskGroup() as tg:
+        runner_task = tg.create_task(runner.run())
+        await runner.started()
+        grid = GridService(store, settings.leads, verifier, grid_http)
+        backend = MissionConsoleBackend(
+            store=store,
+            fleet=fleet,
+            intake=intake,
+            dispatcher=dispatcher,
+            runner=runner,
+            grid=grid,
+            live=live,
+            planning=planning,
+            settings=settings,
+        )
+        deps.request_relief = backend.request_relief
+        app = create_app(backend, settings.api, bootstrap_token=ADMIN_TOKEN)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        server_task = tg.create_task(server.serve())
+        deadline = time.monotonic() + 10.0
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            assert not server_task.done(), "uvicorn stopped at start"
+            await asyncio.sleep(0.01)
+        url = f"127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient(base_url=f"http://{url}") as http:
+                yield ConsoleStack(url, http, backend, store, fleet, runner, docks, drones, verifier)
+        finally:
+            server.should_exit = True
+            live.close()
+            await server_task
+            runner.stop()
+            await runner_task
+            await store.close()
+
+
+async def next_message(
+    ws: Any, kind: str, test: Callable[[dict[str, Any]], bool] = lambda _: True
+) -> dict[str, Any]:
+    """The next live message of type ``kind`` for which ``test`` holds (others are skipped)."""
+    async with asyncio.timeout(10.0):
+        while True:
+            message: dict[str, Any] = json.loads(await ws.recv())
+            if message["type"] == kind and test(message):
+                return message

@@ -1,0 +1,175 @@
+"""The console over the real services (``console_stack``): an alert through the HTTP API becomes a
+stored mission with its dispatch decision and flies; a duplicate joins and launches nothing; a
+queued alert launches on approval; operator commands are audited and reach the running mission;
+the live socket sees alert, incident and mission appear; /healthz and /metrics report the services."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+from mission.model import IncidentStatus, MissionState
+from tests.integration.console.console_stack import ADMIN_TOKEN, console_stack, next_message
+from tests.unit.mission.alert_helpers import centre_wgs84, offset_wgs84
+
+S = MissionState
+
+
+async def test_an_alert_becomes_a_stored_mission_with_its_decision_and_flies(tmp_path: Path) -> None:
+    lon, lat = centre_wgs84()
+    async with console_stack(tmp_path) as s:
+        dan = await s.token("dan", "dispatcher")
+        r = await s.http.post(
+            "/api/v1/alerts", json={"type": "fire_smoke", "lon": lon, "lat": lat}, headers=dan
+        )
+        assert r.status_code == 202, r.text
+        decision = r.json()
+        assert decision["action"] == "launch"
+        incident_id = decision["incident"]["id"]
+
+        (listed,) = (await s.http.get("/api/v1/missions", headers=dan)).json()
+        assert listed["incident_id"] == incident_id and listed["kind"] == "response"
+        detail = (await s.http.get(f"/api/v1/missions/{listed['id']}", headers=dan)).json()
+        chosen = detail["decision"]
+        assert chosen["dock_id"] is not None and detail["mission"]["dock_id"] == chosen["dock_id"]
+        # every other dock is stored with why it was not chosen
+        assert {o["dock_id"] for o in chosen["rejected"]} == {e.dock_id for e in s.fleet.registry} - {
+            chosen["dock_id"]
+        }
+        assert all(o["reason"] for o in chosen["rejected"])
+        slower = [o["eta_s"] for o in chosen["rejected"] if o["eta_s"] is not None]
+        assert slower and chosen["eta_s"] <= min(slower)
+
+        m = await s.until(listed["id"], lambda m: m.state is S.SUPERVISING)
+        assert m.drone_id is not None
+        assert [c[0] for c in s.drones[m.drone_id].commands][:3] == ["arm", "takeoff", "goto"]
+        assert (await s.store.get_incident(incident_id)).status is IncidentStatus.RESPONDING
+
+        # the same fire reported again joins the incident and launches nothing more
+        near = offset_wgs84(50.0, 0.0)
+        again = await s.http.post(
+            "/api/v1/alerts", json={"type": "fire_smoke", "lon": near[0], "lat": near[1]}, headers=dan
+        )
+        assert again.status_code == 202 and again.json()["action"] == "join"
+        assert again.json()["incident"]["id"] == incident_id
+        assert len((await s.http.get("/api/v1/missions", headers=dan)).json()) == 1
+
+
+async def test_a_queued_alert_launches_only_when_a_dispatcher_approves(tmp_path: Path) -> None:
+    lon, lat = offset_wgs84(-800.0, 600.0)
+    async with console_stack(tmp_path) as s:
+        dan = await s.token("dan", "dispatcher")
+        r = await s.http.post("/api/v1/alerts", json={"type": "crowd", "lon": lon, "lat": lat}, headers=dan)
+        assert r.status_code == 202 and r.json()["action"] == "queue"
+        assert (await s.http.get("/api/v1/missions", headers=dan)).json() == []
+        alert_id = r.json()["alert"]["id"]
+        d = await s.http.post(f"/api/v1/alerts/{alert_id}/decision", json={"approve": True}, headers=dan)
+        assert d.status_code == 200, d.text
+        (mission,) = (await s.http.get("/api/v1/missions", headers=dan)).json()
+        assert mission["incident_id"] == r.json()["incident"]["id"]
+        await s.until(mission["id"], lambda m: m.state is S.SUPERVISING)
+
+
+async def test_commands_are_audited_and_reach_the_running_mission(tmp_path: Path) -> None:
+    lon, lat = offset_wgs84(300.0, -400.0)
+    async with console_stack(tmp_path) as s:
+        dan = await s.token("dan", "dispatcher")
+        r = await s.http.post("/api/v1/missions", json={"lon_deg": lon, "lat_deg": lat}, headers=dan)
+        assert r.status_code == 202, r.text
+        mission_id = r.json()["id"]
+        incident = await s.store.get_incident(r.json()["incident_id"])
+        assert incident.type == "manual" and incident.status is IncidentStatus.RESPONDING
+        m = await s.until(mission_id, lambda m: m.state is S.SUPERVISING)
+        assert m.drone_id is not None
+
+        hold = await s.http.post(
+            f"/api/v1/missions/{mission_id}/commands", json={"command": "hold"}, headers=dan
+        )
+        assert hold.status_code == 202, hold.text
+        await s.until(mission_id, lambda _: "hold" in [c[0] for c in s.drones[m.drone_id or ""].commands])
+        events = (await s.http.get(f"/api/v1/missions/{mission_id}/events", headers=dan)).json()
+        held = [e for e in events if e["data"].get("event") == "hold"]
+        assert len(held) == 1 and held[0]["actor"] == "dan" and held[0]["kind"] == "command"
+
+        back = await s.http.post(
+            f"/api/v1/missions/{mission_id}/commands", json={"command": "return"}, headers=dan
+        )
+        assert back.status_code == 202, back.text
+        await s.until(mission_id, lambda m: m.state is S.CLOSED)
+        late = await s.http.post(
+            f"/api/v1/missions/{mission_id}/commands", json={"command": "hold"}, headers=dan
+        )
+        assert late.status_code == 409 and "closed" in late.json()["detail"]
+        unknown = await s.http.post("/api/v1/missions/nope/commands", json={"command": "hold"}, headers=dan)
+        assert unknown.status_code == 404
+
+        audit = (await s.http.get("/api/v1/audit", headers=s.auth(ADMIN_TOKEN))).json()
+        trail = [(a["action"], a["target"], a["details"].get("outcome")) for a in reversed(audit)]
+        assert ("command.launch", mission_id, "accepted") in trail
+        assert ("command.hold", mission_id, "accepted") in trail
+        assert ("command.return", mission_id, "accepted") in trail
+        assert ("command.hold", mission_id, "refused") in trail
+        assert all(a["actor"] == "dan" for a in audit if a["action"].startswith("command."))
+
+
+async def test_the_live_socket_sees_the_alert_incident_and_mission_appear(tmp_path: Path) -> None:
+    lon, lat = offset_wgs84(1200.0, 300.0)
+    async with (
+        console_stack(tmp_path) as s,
+        connect(f"ws://{s.url}/api/v1/live?token={ADMIN_TOKEN}") as ws,
+    ):
+        snapshot = await next_message(ws, "snapshot")
+        assert len(snapshot["docks"]) == len(s.fleet.registry) and snapshot["missions"] == []
+        r = await s.http.post(
+            "/api/v1/alerts", json={"type": "fire_smoke", "lon": lon, "lat": lat}, headers=s.auth()
+        )
+        alert_id, incident_id = r.json()["alert"]["id"], r.json()["incident"]["id"]
+        assert (await next_message(ws, "alert", lambda m: m["alert"]["id"] == alert_id))["alert"]
+        seen = await next_message(ws, "mission", lambda m: m["mission"]["incident_id"] == incident_id)
+        mission_id = seen["mission"]["id"]
+        await next_message(
+            ws,
+            "incident",
+            lambda m: m["incident"]["id"] == incident_id and m["incident"]["status"] == "responding",
+        )
+        # the mission's transitions and the fleet's changes follow as they are stored
+        await next_message(
+            ws,
+            "mission",
+            lambda m: m["mission"]["id"] == mission_id and m["mission"]["state"] == "supervising",
+        )
+        await next_message(ws, "mission_event", lambda m: m["mission_id"] == mission_id)
+        dock_id = (await s.store.get_mission(mission_id)).dock_id
+        assert dock_id is not None
+        state = s.fleet.dock_state(dock_id)
+        assert state is not None
+        s.fleet.put_dock_state(replace(state, battery_pct=51.0))
+        dock = await next_message(ws, "dock", lambda m: m["dock"]["id"] == dock_id)
+        assert dock["dock"]["state"]["battery_pct"] == 51.0
+
+
+async def test_health_and_metrics_report_the_services(tmp_path: Path) -> None:
+    lon, lat = centre_wgs84()
+    async with console_stack(tmp_path) as s:
+        health = await s.http.get("/healthz")
+        assert health.status_code == 200
+        assert health.json()["components"] == {"store": True, "fleet": True}
+        await s.http.post(
+            "/api/v1/alerts", json={"type": "fire_smoke", "lon": lon, "lat": lat}, headers=s.auth()
+        )
+        await s.http.post(
+            "/api/v1/alerts", json={"type": "fire_smoke", "lon": 116.4, "lat": 39.9}, headers=s.auth()
+        )
+        text = (await s.http.get("/metrics")).text
+        figures = dict(
+            line.rsplit(" ", 1)
+            for line in text.splitlines()
+            if line.startswith("skyloop_") and "{" not in line
+        )
+        assert float(figures["skyloop_missions_launched_total"]) == 1.0
+        assert float(figures["skyloop_alerts_launch_total"]) == 1.0
+        assert float(figures["skyloop_alerts_reject_total"]) == 1.0
+        assert float(figures["skyloop_missions_running"]) == 1.0
+        assert "skyloop_grid_delivered_total" in figures
