@@ -9,11 +9,13 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from mission.alert_intake import ApprovalError
 from mission.alerts import AlertInputError
@@ -21,7 +23,7 @@ from mission.api.auth import BOOTSTRAP_ENV, ensure_bootstrap_token
 from mission.api.backend import CommandRejected, ConsoleBackend
 from mission.api.body_limit import BodyLimit
 from mission.api.metrics import ApiMetrics
-from mission.api.routes import admin, alerts, fleet, incidents, leads, live, missions, ops, outbox
+from mission.api.routes import admin, alerts, fleet, geography, incidents, leads, live, missions, ops, outbox
 from mission.api.schemas_mission import ProblemOut
 from mission.api_settings import ApiSettings
 from mission.leads import LeadError
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 API_VERSION = "1"
+#: The dispatcher's web console (docs/console.md): index at ``/``, its files under ``/console/``.
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 #: Errors every /api/v1 route may answer, documented in OpenAPI (docs/api.md, "Errors").
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ProblemOut, "description": "missing, malformed, unknown or revoked token"},
@@ -69,13 +73,24 @@ def create_app(
     )
     app.state.backend = backend
     app.state.api_settings = api
+    app.state.settings = settings if isinstance(settings, Settings) else None
     app.state.metrics = ApiMetrics()
-    for module in (fleet, alerts, incidents, missions, leads, outbox, admin, live):
+    for module in (fleet, alerts, incidents, missions, leads, outbox, admin, live, geography):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(ops.router)
+    _add_console(app)
     _add_error_handlers(app)
     _add_middleware(app, api)
     return app
+
+
+def _add_console(app: FastAPI) -> None:
+    """The web console: static files, no internet needed (no CDN, no map tiles)."""
+    app.mount("/console", StaticFiles(directory=CONSOLE_DIR), name="console")
+
+    @app.get("/", tags=["console"], summary="The web console (HTML; its files under /console/)")
+    async def console_index() -> FileResponse:
+        return FileResponse(CONSOLE_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
 def _add_error_handlers(app: FastAPI) -> None:

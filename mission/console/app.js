@@ -1,0 +1,413 @@
+// The dispatcher's console: login, the live state of the fleet and missions, the map and panels.
+import { api, ApiError, LiveLink, storedToken, storeToken } from "./api.js";
+import { applyLabels, currentLang, setLang, t } from "./i18n.js";
+import { DistrictMap } from "./map.js";
+import { isActive, renderAlerts, renderDocks, renderLeads, renderMissions } from "./panels.js";
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  me: null,
+  docks: new Map(),
+  drones: new Map(),
+  missions: new Map(),
+  missionDetails: new Map(),
+  alerts: new Map(),
+  incidents: new Map(),
+  leads: new Map(),
+  coverage: null,
+  openMission: null,
+  headings: new Map(),
+};
+let map = null;
+let link = null;
+let tab = "alerts";
+let coverageTimer = null;
+let renderQueued = false;
+window.skyloop = state; // for the curious and for tests
+
+const canDispatch = () => state.me && (state.me.role === "dispatcher" || state.me.role === "admin");
+
+function toast(text, kind = "info") {
+  const box = $("toast");
+  box.textContent = text;
+  box.className = `toast ${kind}`;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 4000);
+}
+
+function setLinkUp(up) {
+  const banner = $("banner");
+  if (!up && banner.hidden) {
+    banner.textContent = t("link_lost");
+    banner.hidden = false;
+    document.body.classList.add("offline");
+  } else if (up && !banner.hidden) {
+    banner.hidden = true;
+    document.body.classList.remove("offline");
+    refreshAll();
+  }
+}
+
+// --- login -------------------------------------------------------------------------------------
+
+async function login(token) {
+  const me = await api("/me", { token });
+  storeToken(token);
+  state.me = me;
+  $("who").textContent = `${me.name} · ${me.role}`;
+  $("logout").hidden = false;
+  document.body.dataset.role = me.role;
+  $("map-hint").hidden = !canDispatch();
+  if (!canDispatch()) toast(t("viewer_note"));
+  map.pickEnabled = canDispatch();
+  await start();
+}
+
+function showLogin(message = "") {
+  $("login-error").textContent = message;
+  if (!$("login").open) $("login").showModal();
+  $("token").focus();
+}
+
+function logout() {
+  storeToken(null);
+  if (link) link.stop();
+  location.reload();
+}
+
+// --- data --------------------------------------------------------------------------------------
+
+async function refreshAll() {
+  const [alerts, leads, incidents, missions] = await Promise.all([
+    api("/alerts?status=pending_approval"),
+    api("/leads?limit=200"),
+    api("/incidents?status=open&status=responding&status=reported"),
+    api("/missions?active=true"),
+  ]);
+  state.alerts = new Map(alerts.map((a) => [a.id, a]));
+  state.leads = new Map(leads.map((l) => [l.id, l]));
+  state.incidents = new Map(incidents.map((i) => [i.id, i]));
+  for (const m of missions) state.missions.set(m.id, m);
+  scheduleCoverage(0);
+  render();
+}
+
+async function start() {
+  const geography = await api("/district");
+  map.setGeography(geography);
+  await refreshAll();
+  link = new LiveLink({
+    onMessage: onLive,
+    onStatus: setLinkUp,
+    onRefused: (reason) => { storeToken(null); showLogin(`${t("login_bad")}: ${reason}`); },
+  });
+  link.start();
+}
+
+function onLive(message) {
+  switch (message.type) {
+    case "snapshot":
+      state.docks = new Map(message.docks.map((d) => [d.id, d]));
+      state.drones = new Map(message.drones.map((d) => [d.id, d]));
+      for (const m of message.missions) state.missions.set(m.id, m);
+      scheduleCoverage(0);
+      break;
+    case "dock": {
+      const before = state.docks.get(message.dock.id);
+      state.docks.set(message.dock.id, message.dock);
+      if (!before || before.availability.available !== message.dock.availability.available) scheduleCoverage(300);
+      break;
+    }
+    case "drone":
+      noteHeading(state.drones.get(message.drone.id), message.drone);
+      state.drones.set(message.drone.id, message.drone);
+      break;
+    case "mission":
+      state.missions.set(message.mission.id, message.mission);
+      if (state.openMission === message.mission.id) loadMission(message.mission.id);
+      break;
+    case "mission_event":
+      if (state.openMission === message.mission_id) loadMission(message.mission_id);
+      break;
+    case "alert":
+      state.alerts.set(message.alert.id, message.alert);
+      break;
+    case "incident":
+      state.incidents.set(message.incident.id, message.incident);
+      break;
+    case "lead":
+      state.leads.set(message.lead.id, message.lead);
+      break;
+    default:
+      return; // heartbeat
+  }
+  render();
+}
+
+// heading from the last two positions (the telemetry carries none)
+function noteHeading(before, after) {
+  const a = before?.state;
+  const b = after.state;
+  if (!a || !b || a.lon_deg === null || b.lon_deg === null) return;
+  const dx = (b.lon_deg - a.lon_deg) * Math.cos((b.lat_deg * Math.PI) / 180);
+  const dy = b.lat_deg - a.lat_deg;
+  if (Math.hypot(dx, dy) < 1e-7) return;
+  state.headings.set(after.id, (Math.atan2(dx, dy) * 180) / Math.PI);
+}
+
+function scheduleCoverage(delayMs) {
+  clearTimeout(coverageTimer);
+  coverageTimer = setTimeout(loadCoverage, delayMs);
+}
+
+async function loadCoverage() {
+  try {
+    state.coverage = await api("/coverage");
+  } catch (err) {
+    toast(`coverage: ${err.message}`, "error");
+    return;
+  }
+  map.setCoverage(state.coverage);
+  renderCoverageSummary();
+}
+
+function renderCoverageSummary() {
+  const c = state.coverage;
+  const box = $("coverage-summary");
+  if (!c) return;
+  const worst = c.worst_response_s === null ? t("never") : `${Math.round(c.worst_response_s)} s`;
+  box.className = `coverage-summary ${c.guarantee_holds ? "ok" : "broken"}`;
+  box.dataset.coveredFraction = c.covered_fraction.toFixed(4);
+  box.textContent = `${t("covered")} ${(c.covered_fraction * 100).toFixed(1)}% · ${t("worst")} ${worst} · ${c.available.length}/${c.available.length + Object.keys(c.unavailable).length} ${t("tab_docks")} · ${c.guarantee_holds ? t("guarantee_ok") : t("guarantee_broken")}`;
+}
+
+async function loadMission(id) {
+  state.missionDetails.set(id, await api(`/missions/${id}`));
+  render();
+}
+
+// --- rendering ---------------------------------------------------------------------------------
+
+function render() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    draw();
+  });
+}
+
+function draw() {
+  const docks = [...state.docks.values()];
+  map.setDocks(docks);
+  map.setDrones([...state.drones.values()].map((d) => ({ ...d, heading_deg: state.headings.get(d.id) })));
+  const active = [...state.missions.values()].filter(isActive);
+  map.setPoints("incidents", [...state.incidents.values()].filter((i) => i.status !== "closed"), "incident", (i) => `p${i.priority}`);
+  map.setPoints("leads", [...state.leads.values()].filter((l) => !["rejected", "closed"].includes(l.status)), "lead", (l) => `lead-${l.status}`);
+  map.setRoutes(active.filter((m) => m.dock_id && state.docks.has(m.dock_id)).map((m) => {
+    const d = state.docks.get(m.dock_id);
+    return { from: [d.lon_deg, d.lat_deg], to: [m.lon_deg, m.lat_deg] };
+  }));
+  map.setPoints("routes", active, "target");
+  const can = canDispatch();
+  $("count-alerts").textContent = renderAlerts($("panel-alerts"), state, can, actions) || "";
+  $("count-missions").textContent = renderMissions($("panel-missions"), state, can, actions) || "";
+  $("count-leads").textContent = renderLeads($("panel-leads"), state, can, actions) || "";
+  $("count-docks").textContent = `${renderDocks($("panel-docks"), state)}/${docks.length}`;
+}
+
+function showTab(name) {
+  tab = name;
+  for (const b of document.querySelectorAll(".tabs button")) b.classList.toggle("active", b.dataset.tab === name);
+  for (const p of document.querySelectorAll(".panel")) p.hidden = p.dataset.panel !== name;
+}
+
+// --- actions -----------------------------------------------------------------------------------
+
+function confirmDialog(title, body, withInput = null) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  const content = $("confirm-body");
+  content.replaceChildren();
+  if (typeof body === "string") content.textContent = body;
+  else content.append(body);
+  let input = null;
+  if (withInput) {
+    input = document.createElement("input");
+    input.id = "confirm-input";
+    input.placeholder = withInput;
+    input.required = true;
+    const label = document.createElement("label");
+    label.append(withInput, input);
+    content.append(label);
+  }
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "ok" ? (input ? input.value.trim() || null : true) : null);
+    }, { once: true });
+  });
+}
+
+function distanceM(lon0, lat0, lon1, lat1) {
+  const rad = Math.PI / 180;
+  const x = (lon1 - lon0) * rad * Math.cos(((lat0 + lat1) / 2) * rad);
+  const y = (lat1 - lat0) * rad;
+  return Math.hypot(x, y) * 6371008.8;
+}
+
+async function pickPoint(lon, lat) {
+  const available = [...state.docks.values()].filter((d) => d.availability.available);
+  const nearest = available
+    .map((d) => ({ d, m: distanceM(d.lon_deg, d.lat_deg, lon, lat) }))
+    .sort((a, b) => a.m - b.m)[0];
+  const body = document.createElement("div");
+  body.innerHTML = "";
+  const rows = [
+    [t("launch_point"), `${lon.toFixed(5)}, ${lat.toFixed(5)}`],
+    [t("launch_dock"), nearest ? `${nearest.d.id} ${nearest.d.name} · ${t("launch_distance")} ${(nearest.m / 1000).toFixed(2)} km` : "–"],
+  ];
+  const dl = document.createElement("dl");
+  for (const [k, v] of rows) {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  body.append(dl);
+  const ok = await confirmDialog(t("launch_title"), body);
+  map.showPick(null);
+  if (!ok) return;
+  try {
+    const mission = await api("/missions", { method: "POST", body: { lon_deg: lon, lat_deg: lat } });
+    state.missions.set(mission.id, mission);
+    toast(`${t("launched")}: ${mission.dock_id ?? ""} ${mission.eta_s ? `${t("eta")} ${Math.round(mission.eta_s)} s` : ""}`);
+    showTab("missions");
+    render();
+  } catch (err) {
+    toast(`${t("failed")}: ${err.message}`, "error");
+  }
+}
+
+const actions = {
+  async decideAlert(alert, approve) {
+    try {
+      await api(`/alerts/${alert.id}/decision`, { method: "POST", body: { approve, note: "" } });
+      state.alerts.delete(alert.id);
+      toast(t("sent"));
+    } catch (err) {
+      toast(`${t("failed")}: ${err.message}`, "error");
+    }
+    render();
+  },
+  async reviewLead(lead, approve) {
+    try {
+      const updated = await api(`/leads/${lead.id}/review`, { method: "POST", body: { approve, note: "" } });
+      state.leads.set(updated.id, updated);
+      toast(t("sent"));
+    } catch (err) {
+      toast(`${t("failed")}: ${err.message}`, "error");
+    }
+    render();
+  },
+  async command(mission, command) {
+    let body = { command };
+    if (command === "abort") {
+      const reason = await confirmDialog(`${t("abort")} ${mission.id.slice(0, 8)}?`, "", t("abort_reason"));
+      if (!reason) return;
+      body.reason = reason;
+    } else if (command === "speak") {
+      const text = await confirmDialog(`${t("speak")} · ${mission.drone_id ?? mission.id.slice(0, 8)}`, "", t("speak_prompt"));
+      if (!text) return;
+      body.text = text;
+    } else if (!(await confirmDialog(`${t(command)} ${mission.id.slice(0, 8)}?`, ""))) {
+      return;
+    }
+    try {
+      await api(`/missions/${mission.id}/commands`, { method: "POST", body });
+      toast(`${t(command)}: ${t("sent")}`);
+    } catch (err) {
+      toast(`${t("failed")}: ${err.message}`, "error");
+    }
+  },
+  toggleMission(mission) {
+    state.openMission = state.openMission === mission.id ? null : mission.id;
+    if (state.openMission) loadMission(mission.id);
+    render();
+  },
+  async loadImage(img) {
+    const url = img.dataset.src;
+    img.removeAttribute("data-src");
+    try {
+      const response = await fetch(url, { headers: { Authorization: `Bearer ${storedToken()}` } });
+      if (response.ok) img.src = URL.createObjectURL(await response.blob());
+    } catch {
+      img.alt = "snapshot unavailable";
+    }
+  },
+};
+
+function onHover(kind, key, event) {
+  const tip = $("tooltip");
+  if (!kind) {
+    tip.hidden = true;
+    return;
+  }
+  let lines = [];
+  if (kind === "dock") {
+    const d = state.docks.get(key);
+    if (!d) return;
+    lines = [`${d.id} ${d.name}`, d.availability.available ? t("available") : t("unavailable"),
+      ...d.availability.reasons.map((r) => `• ${r.text}`), ...(d.availability.notes ?? []).map((n) => `· ${n}`)];
+  } else if (kind === "drone") {
+    const d = state.drones.get(key);
+    if (!d?.state) return;
+    lines = [d.id, `${t("battery")} ${Math.round(d.state.battery_pct ?? 0)}% · ${Math.round(d.state.rel_alt_m ?? 0)} m · ${d.state.flight_mode}`];
+  } else if (kind === "lead") {
+    const l = state.leads.get(key);
+    if (!l) return;
+    lines = [`${l.class_name} ${(l.confidence * 100).toFixed(0)}%`, l.status];
+  } else if (kind === "incident") {
+    const i = state.incidents.get(key);
+    if (!i) return;
+    lines = [`${i.type} · ${t("priority")} ${i.priority}`, i.status];
+  } else if (kind === "worst" && state.coverage) {
+    lines = [`${t("worst")} ${state.coverage.worst_response_s === null ? t("never") : Math.round(state.coverage.worst_response_s) + " s"}`];
+  } else return;
+  tip.replaceChildren(...lines.map((line) => Object.assign(document.createElement("div"), { textContent: line })));
+  const box = $("map").getBoundingClientRect();
+  tip.style.left = `${event.clientX - box.left + 14}px`;
+  tip.style.top = `${event.clientY - box.top + 14}px`;
+  tip.hidden = false;
+}
+
+// --- start -------------------------------------------------------------------------------------
+
+function init() {
+  applyLabels();
+  map = new DistrictMap($("map"), { onPick: pickPoint, onHover });
+  $("lang").addEventListener("click", () => {
+    setLang(currentLang() === "zh" ? "en" : "zh");
+    renderCoverageSummary();
+    render();
+  });
+  $("logout").addEventListener("click", logout);
+  for (const b of document.querySelectorAll(".tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await login($("token").value.trim());
+      $("login").close();
+    } catch (err) {
+      $("login-error").textContent = err instanceof ApiError && err.status === 401 ? `${t("login_bad")}: ${err.message}` : err.message;
+    }
+  });
+  window.addEventListener("resize", () => map.view && map.setView(map.view));
+  const token = storedToken();
+  if (token) login(token).catch(() => showLogin());
+  else showLogin();
+}
+
+init();

@@ -1,0 +1,76 @@
+// Labels in English and Chinese; the choice is kept in localStorage.
+const LABELS = {
+  en: {
+    title: "Skyloop mission control", logout: "Log out", lang: "中文",
+    legend_available: "available", legend_unavailable: "unavailable",
+    legend_uncovered: "outside 5 min", legend_keepout: "keep-out",
+    hint_launch: "Click the map to launch a drone to that point",
+    tab_alerts: "Alerts", tab_missions: "Missions", tab_leads: "Leads", tab_docks: "Docks",
+    login_title: "Sign in to mission control", login_token: "API token", login_button: "Sign in",
+    login_bad: "Token refused", cancel: "Cancel", confirm: "Confirm",
+    link_lost: "Link to mission control lost — reconnecting…",
+    link_back: "Link restored",
+    covered: "covered", worst: "worst response", never: "never reached",
+    guarantee_ok: "5-minute promise holds", guarantee_broken: "5-minute promise broken",
+    no_alerts: "No alerts waiting for approval", no_missions: "No active missions",
+    no_leads: "No leads", approve: "Approve", reject: "Reject",
+    launch_title: "Launch a drone here?", launch_point: "Point", launch_dock: "Nearest available dock (planner decides)",
+    launch_distance: "straight-line distance", launched: "Mission launched",
+    abort: "Abort", return: "Return", hold: "Hold", speak: "Speak", speak_prompt: "Message for the loudspeaker",
+    abort_reason: "Reason for aborting", sent: "Sent", failed: "Failed",
+    dock: "Dock", drone: "Drone", eta: "ETA", state: "State", battery: "Battery", wind: "Wind",
+    rain: "Rain", temp: "Temp", available: "available", unavailable: "unavailable",
+    timeline: "Timeline", reasons: "Dispatch reasons", rejected_docks: "Rejected docks",
+    confidence: "confidence", position: "position", status: "status", class: "class",
+    pending: "pending", priority: "priority", source: "source", promise_breached: "5-min promise breached",
+    viewer_note: "Read-only: your role cannot launch or command",
+  },
+  zh: {
+    title: "Skyloop 指挥中心", logout: "退出", lang: "English",
+    legend_available: "可起飞", legend_unavailable: "不可用",
+    legend_uncovered: "5分钟外", legend_keepout: "禁飞区",
+    hint_launch: "点击地图，派无人机飞往该点",
+    tab_alerts: "告警", tab_missions: "任务", tab_leads: "线索", tab_docks: "机场",
+    login_title: "登录指挥中心", login_token: "API 令牌", login_button: "登录",
+    login_bad: "令牌无效", cancel: "取消", confirm: "确认",
+    link_lost: "与指挥中心的连接已断开，正在重连…",
+    link_back: "连接已恢复",
+    covered: "覆盖", worst: "最长响应", never: "无法到达",
+    guarantee_ok: "5分钟承诺达成", guarantee_broken: "5分钟承诺未达成",
+    no_alerts: "没有待审批的告警", no_missions: "没有进行中的任务",
+    no_leads: "没有线索", approve: "批准", reject: "驳回",
+    launch_title: "派无人机飞往此处？", launch_point: "位置", launch_dock: "最近的可用机场（由调度决定）",
+    launch_distance: "直线距离", launched: "任务已下达",
+    abort: "中止", return: "返航", hold: "悬停", speak: "喊话", speak_prompt: "喊话内容",
+    abort_reason: "中止原因", sent: "已发送", failed: "失败",
+    dock: "机场", drone: "无人机", eta: "预计到达", state: "状态", battery: "电量", wind: "风速",
+    rain: "降雨", temp: "温度", available: "可用", unavailable: "不可用",
+    timeline: "时间线", reasons: "调度理由", rejected_docks: "未选机场",
+    confidence: "置信度", position: "位置", status: "状态", class: "类别",
+    pending: "待处理", priority: "优先级", source: "来源", promise_breached: "超出5分钟承诺",
+    viewer_note: "只读：当前角色不能起飞或下达指令",
+  },
+};
+
+let lang = localStorage.getItem("skyloop.lang") === "zh" ? "zh" : "en";
+
+export function t(key) {
+  return LABELS[lang][key] ?? LABELS.en[key] ?? key;
+}
+
+export function currentLang() {
+  return lang;
+}
+
+export function setLang(next) {
+  lang = next === "zh" ? "zh" : "en";
+  localStorage.setItem("skyloop.lang", lang);
+  applyLabels();
+}
+
+export function applyLabels(root = document) {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  const button = document.getElementById("lang");
+  if (button) button.textContent = t("lang");
+}

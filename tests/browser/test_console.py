@@ -1,0 +1,156 @@
+"""The dispatcher's console in headless Chromium: sign in, the 16 docks, a launch by clicking the
+map, the coverage layer following a busy dock, a lead approved, a drone moving, the link-lost
+banner, and what a viewer is not offered."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+from playwright.async_api import Page, expect
+
+from fleet.model import DockActivity, DroneState
+from mission.api.backend import CommandKind
+from mission.model import Lead, LeadStatus
+from tests.browser.conftest import Console, log_in, screen_point
+from tests.unit.fleet.fleet_helpers import healthy_dock
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def landmark(name_part: str) -> tuple[float, float]:
+    fc = json.loads((REPO / "config/district.geojson").read_text(encoding="utf-8"))
+    for f in fc["features"]:
+        if f["properties"].get("role") == "landmark" and name_part in f["properties"]["name"]:
+            lon, lat = f["geometry"]["coordinates"]
+            return float(lon), float(lat)
+    raise AssertionError(f"no landmark {name_part!r}")
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    k = math.radians(1) * 6371008.8
+    return math.hypot((a[0] - b[0]) * k * math.cos(math.radians(a[1])), (a[1] - b[1]) * k)
+
+
+async def test_login_shows_every_dock_with_availability(console: Console, page: Page, shots: Path) -> None:
+    await page.goto(console.url)
+    await page.fill("#token", "sky_wrong-token")
+    await page.click("#login-form button[type=submit]")
+    await expect(page.locator("#login-error")).to_contain_text("unknown token")
+    await log_in(page, console)
+    assert await page.locator(".layer-docks .dock-ok").count() == 16
+    await expect(page.locator("#who")).to_have_text("dispatcher-1 · dispatcher")
+    await page.click(".tabs [data-tab=docks]")
+    assert await page.locator("table.docks tbody tr").count() == 16
+    await page.screenshot(path=str(shots / "console-docks.png"))
+    # Chinese labels, switchable
+    await page.click("#lang")
+    await expect(page.locator(".tabs [data-tab=docks] span")).to_have_text("机场")
+    await page.screenshot(path=str(shots / "console-zh.png"))
+    await page.click("#lang")
+    await expect(page.locator(".tabs [data-tab=docks] span")).to_have_text("Docks")
+
+
+async def test_launch_to_a_clicked_point(console: Console, page: Page, shots: Path) -> None:
+    await log_in(page, console)
+    station = landmark("Zhengzhou East")
+    target = await screen_point(page, ".layer-landmarks g:has-text('Zhengzhou East') .lm-dot")
+    await page.mouse.click(target["x"], target["y"])
+    dialog = page.locator("#confirm")
+    await expect(dialog).to_be_visible()
+    await expect(page.locator("#confirm-body")).to_contain_text("D")  # the nearest available dock
+    await page.screenshot(path=str(shots / "console-launch.png"))
+    await page.click("#confirm-ok")
+    await expect(page.locator("#panel-missions .card.mission")).to_have_count(1)
+    launches = [c for c in console.backend.commands if c.kind is CommandKind.LAUNCH]
+    assert len(launches) == 1
+    sent = launches[0]
+    assert sent.lon_deg is not None and sent.lat_deg is not None
+    assert sent.actor == "dispatcher-1"
+    # one screen pixel at the default zoom is ~30 m: the click lands on the landmark it aimed at
+    assert distance_m((sent.lon_deg, sent.lat_deg), station) < 150.0
+    await page.click("#panel-missions .card.mission header")
+    await expect(page.locator("#panel-missions .rejected li")).to_have_count(1)
+    await page.screenshot(path=str(shots / "console-missions.png"))
+
+
+async def test_coverage_layer_follows_a_busy_dock(console: Console, page: Page, shots: Path) -> None:
+    await log_in(page, console)
+    summary = page.locator("#coverage-summary")
+    before = float(await summary.get_attribute("data-covered-fraction") or "nan")
+    await page.screenshot(path=str(shots / "console-map.png"))
+    manager, now_s = console.backend.manager, console.backend.clock.now_s()
+    for dock_id in ("D01", "D02", "D03"):
+        manager.put_dock_state(
+            healthy_dock(dock_id, now_s, activity=DockActivity.WORKING, drone_in_dock=False)
+        )
+    await expect(page.locator(".layer-docks .dock-no")).to_have_count(3)
+    await page.wait_for_function(
+        f"Number(document.querySelector('#coverage-summary').dataset.coveredFraction) < {before}"
+    )
+    assert await page.locator(".layer-coverage path.uncovered").count() == 1
+    await page.hover(".layer-docks [data-key=D01]")
+    await expect(page.locator("#tooltip")).to_be_visible()
+    await expect(page.locator("#tooltip")).to_contain_text("unavailable")
+    await page.screenshot(path=str(shots / "console-coverage-busy.png"))
+
+
+async def test_a_lead_is_approved(console: Console, page: Page, shots: Path) -> None:
+    lon, lat = landmark("Long Lake")
+    lead = Lead(None, None, "D05-UAV", "person", 0.81, lon, lat, 12.0, status=LeadStatus.PENDING_REVIEW)
+    await console.backend.store.add_lead(lead)
+    await log_in(page, console)
+    await page.click(".tabs [data-tab=leads]")
+    card = page.locator(f"#panel-leads .card[data-id='{lead.id}']")
+    await expect(card).to_contain_text("person")
+    await expect(card).to_contain_text("81%")
+    await page.screenshot(path=str(shots / "console-leads.png"))
+    await card.locator("[data-action=approve-lead]").click()
+    await expect(card.locator(".status")).to_have_text("approved")
+    stored = await console.backend.store.get_lead(lead.id)
+    assert stored.status is LeadStatus.APPROVED and stored.reviewed_by == "dispatcher-1"
+
+
+async def test_a_flying_drone_moves_on_the_map(console: Console, page: Page) -> None:
+    await log_in(page, console)
+    manager = console.backend.manager
+    drone_id = next(iter(manager.registry)).drone_id
+    lon, lat = landmark("Long Lake")
+    flying = DroneState(drone_id, lon, lat, 80.0, True, True, 76.0, True, "mission", 1000.0)
+    manager.put_drone_state(flying)
+    marker = page.locator(f".layer-drones [data-key='{drone_id}']")
+    await expect(marker).to_have_count(1)
+    first = await marker.get_attribute("transform")
+    manager.put_drone_state(replace(flying, lon_deg=lon + 0.01, battery_pct=70.0))
+    await expect(marker).not_to_have_attribute("transform", first or "")
+    # heading east from the two positions
+    await expect(marker.locator(".drone-body")).to_have_attribute("transform", "rotate(90)")
+
+
+async def test_viewer_is_not_offered_commands(console: Console, page: Page) -> None:
+    lead = Lead(
+        None, None, "D05-UAV", "fire", 0.7, *landmark("Long Lake"), 20.0, status=LeadStatus.PENDING_REVIEW
+    )
+    await console.backend.store.add_lead(lead)
+    await log_in(page, console, "viewer")
+    await page.click(".tabs [data-tab=leads]")
+    await expect(page.locator(f"#panel-leads .card[data-id='{lead.id}']")).to_be_visible()
+    assert await page.locator("[data-action]").count() == 0
+    assert await page.locator("#map-hint").is_hidden()
+    box = await page.locator("#map").bounding_box()
+    assert box is not None
+    await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert await page.locator("#confirm").is_hidden()
+    assert console.backend.commands == []
+
+
+async def test_banner_when_mission_control_goes_away(console: Console, page: Page, shots: Path) -> None:
+    await log_in(page, console)
+    banner = page.locator("#banner")
+    await expect(banner).to_be_hidden()
+    await console.stop_server()
+    await expect(banner).to_be_visible(timeout=10_000)
+    await expect(banner).to_contain_text("lost")
+    await page.screenshot(path=str(shots / "console-link-lost.png"))
