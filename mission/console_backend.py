@@ -14,6 +14,7 @@ routes write the audit log; the backend acts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
@@ -42,6 +43,7 @@ from mission.grid_callbacks import CallbackResult
 from mission.grid_service import GridService
 from mission.leads import LeadError
 from mission.lifecycle_types import Abort, RequestRelief
+from mission.live_feed import LiveStore
 from mission.model import (
     AlertType,
     Incident,
@@ -49,6 +51,7 @@ from mission.model import (
     Lead,
     Mission,
     MissionKind,
+    MissionState,
     OutboxMessage,
     OutboxStatus,
     utc_now,
@@ -58,6 +61,9 @@ from mission.runner import MissionRunner, UnknownMission
 from mission.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: How long a launch waits for its run to take the planner's decision before answering.
+PLANNED_WAIT_S = 2.0
 
 #: A component's health check for ``/healthz`` (e.g. the broker link's ``connected``).
 HealthCheck = Callable[[], Awaitable[bool]]
@@ -135,7 +141,8 @@ class MissionConsoleBackend:
 
     async def act_on(self, decision: AlertDecision, actor: str) -> Mission | None:
         """Carry out a stored intake decision: LAUNCH sends a drone to its incident (unless one is
-        already on its way there); the other actions need nothing more."""
+        already on its way there); the other actions need nothing more. The alert is accepted
+        either way: a dispatch that fails is logged and shown as the mission's abort reason."""
         if decision.action is not IntakeAction.LAUNCH or decision.incident is None:
             return None
         incident = decision.incident
@@ -143,7 +150,11 @@ class MissionConsoleBackend:
         if active is not None:
             log.info("incident %s already has mission %s: no second launch", incident.id, active.id)
             return active
-        return await self.respond(incident, actor)
+        try:
+            return await self.respond(incident, actor)
+        except CommandRejected as exc:
+            log.error("alert %s: %s", decision.alert.id, exc)
+            return None
 
     async def _active_for(self, incident_id: str) -> Mission | None:
         for mission_id in self.runner.active:
@@ -185,11 +196,13 @@ class MissionConsoleBackend:
             log.exception("mission %s: dispatch failed", mission.id)
             self.runner.send(mission.id, Abort("system", f"dispatch failed: {exc}"))
             raise CommandRejected(f"mission {mission.id} could not be dispatched: {exc}") from exc
+        # the stored mission rows come by on the live stream when the store is a LiveStore
+        sub = self.live.subscribe() if isinstance(self._store, LiveStore) else None
         self.runner.send(mission.id, result.planned)
         self.launched += 1
         if result.decision.dock_id is not None and incident.status is IncidentStatus.OPEN:
             await self._mark_responding(incident.id)
-        return await self._current(mission)
+        return await self._planned(mission, sub)
 
     async def request_relief(self, watching: Mission, request: RequestRelief) -> None:
         """The executor's relief hook (``ExecutorDeps.request_relief``): another drone to take over
@@ -219,6 +232,22 @@ class MissionConsoleBackend:
         if fresh.status is IncidentStatus.OPEN:
             fresh.status, fresh.updated_at = IncidentStatus.RESPONDING, utc_now()
             await self._store.update_incident(fresh)
+
+    async def _planned(self, mission: Mission, sub: LiveQueue | None) -> Mission:
+        """The new mission once its run has stored the planner's decision (dock, drone, ETA), seen
+        on the live stream ``sub``, so that the answer names them; after :data:`PLANNED_WAIT_S`
+        (or without a stream) as it is then."""
+        if sub is not None:
+            try:
+                async with asyncio.timeout(PLANNED_WAIT_S):
+                    async for item in sub:
+                        if _left_requested(item, mission.id):
+                            break
+            except TimeoutError:
+                log.warning("mission %s: not planned after %.1f s", mission.id, PLANNED_WAIT_S)
+            finally:
+                sub.close()
+        return await self._current(mission)
 
     async def _current(self, mission: Mission) -> Mission:
         """The mission as it is now (the run's copy, else the stored one)."""
@@ -326,6 +355,11 @@ class MissionConsoleBackend:
                 log.exception("health check %s failed", name)
                 components[name] = False
         return components
+
+
+def _left_requested(item: object, mission_id: str) -> bool:
+    """``item`` is mission ``mission_id`` past *requested* (the planner's decision taken)."""
+    return isinstance(item, Mission) and item.id == mission_id and item.state is not MissionState.REQUESTED
 
 
 def _conforms(backend: MissionConsoleBackend) -> ConsoleBackend:

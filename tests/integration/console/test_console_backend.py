@@ -79,6 +79,7 @@ async def test_commands_are_audited_and_reach_the_running_mission(tmp_path: Path
         r = await s.http.post("/api/v1/missions", json={"lon_deg": lon, "lat_deg": lat}, headers=dan)
         assert r.status_code == 202, r.text
         mission_id = r.json()["id"]
+        assert r.json()["state"] != "requested" and r.json()["dock_id"] is not None  # planned already
         incident = await s.store.get_incident(r.json()["incident_id"])
         assert incident.type == "manual" and incident.status is IncidentStatus.RESPONDING
         m = await s.until(mission_id, lambda m: m.state is S.SUPERVISING)
@@ -173,3 +174,27 @@ async def test_health_and_metrics_report_the_services(tmp_path: Path) -> None:
         assert float(figures["skyloop_alerts_reject_total"]) == 1.0
         assert float(figures["skyloop_missions_running"]) == 1.0
         assert "skyloop_grid_delivered_total" in figures
+
+
+async def test_when_no_dock_can_go_the_alert_is_kept_and_the_failure_shown(tmp_path: Path) -> None:
+    lon, lat = centre_wgs84()
+    async with console_stack(tmp_path) as s:
+        for entry in s.fleet.registry:
+            state = s.fleet.dock_state(entry.dock_id)
+            assert state is not None
+            s.fleet.put_dock_state(replace(state, online=False))
+        async with connect(f"ws://{s.url}/api/v1/live?token={ADMIN_TOKEN}") as ws:
+            await next_message(ws, "snapshot")
+            r = await s.http.post(
+                "/api/v1/alerts", json={"type": "fire_smoke", "lon": lon, "lat": lat}, headers=s.auth()
+            )
+            assert r.status_code == 202 and r.json()["action"] == "launch"
+            notice = await next_message(ws, "mission_event", lambda m: m["event"]["kind"] == "notify")
+            assert notice["event"]["data"]["level"] == "urgent"
+        (mission,) = (await s.http.get("/api/v1/missions", headers=s.auth())).json()
+        assert mission["state"] == "failed" and mission["reason"] == "no dock or drone can go"
+        detail = (await s.http.get(f"/api/v1/missions/{mission['id']}", headers=s.auth())).json()
+        rejected = detail["decision"]["rejected"]
+        assert detail["decision"]["dock_id"] is None and len(rejected) == len(s.fleet.registry)
+        assert {o["reason_code"] for o in rejected} == {"offline"}
+        assert (await s.store.get_alert(r.json()["alert"]["id"])).incident_id == r.json()["incident"]["id"]
