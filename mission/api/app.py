@@ -23,7 +23,19 @@ from mission.api.auth import BOOTSTRAP_ENV, ensure_bootstrap_token
 from mission.api.backend import CommandRejected, ConsoleBackend
 from mission.api.body_limit import BodyLimit
 from mission.api.metrics import ApiMetrics
-from mission.api.routes import admin, alerts, fleet, geography, incidents, leads, live, missions, ops, outbox
+from mission.api.routes import (
+    admin,
+    alerts,
+    fleet,
+    geography,
+    grid,
+    incidents,
+    leads,
+    live,
+    missions,
+    ops,
+    outbox,
+)
 from mission.api.schemas_mission import ProblemOut
 from mission.api_settings import ApiSettings
 from mission.leads import LeadError
@@ -77,6 +89,7 @@ def create_app(
     app.state.metrics = ApiMetrics()
     for module in (fleet, alerts, incidents, missions, leads, outbox, admin, live, geography):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(grid.router, prefix=API_PREFIX)  # signed by the platform, no bearer token
     app.include_router(ops.router)
     _add_console(app)
     _add_error_handlers(app)
