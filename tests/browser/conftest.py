@@ -43,11 +43,6 @@ try:
 except ImportError:  # pragma: no cover - the dev extra installs it
     async_playwright = None  # type: ignore[assignment]
 
-if async_playwright is None:
-    pytestmark = pytest.mark.skip(reason="playwright is not installed (pip install -e .[dev])")
-elif not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-    pytestmark = pytest.mark.skip(reason=f"{CHROMIUM} is missing (apt-get install chromium)")
-
 
 def chromium_path() -> str:
     return CHROMIUM if os.path.exists(CHROMIUM) else str(shutil.which("chromium"))
@@ -74,6 +69,20 @@ class Console:
         self.server.should_exit = True
         await asyncio.wait_for(self.task, 10.0)
 
+    async def start_server(self) -> None:
+        """Serve the same app (and backend) on the same port again."""
+        self.server = uvicorn.Server(self.server.config)
+        self.task = asyncio.create_task(self.server.serve())
+        await wait_started(self.server, self.task)
+
+
+async def wait_started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    deadline = time.monotonic() + 10.0
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        assert not task.done(), "uvicorn stopped at start"
+        await asyncio.sleep(0.01)
+
 
 @pytest.fixture
 async def console() -> AsyncIterator[Console]:
@@ -87,16 +96,12 @@ async def console() -> AsyncIterator[Console]:
     app = create_app(backend, ApiSettings(port=port, heartbeat_s=1.0), bootstrap_token=ADMIN_TOKEN)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 10.0
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        assert not task.done(), "uvicorn stopped at start"
-        await asyncio.sleep(0.01)
+    await wait_started(server, task)
     served = Console(f"http://127.0.0.1:{port}/", backend, tokens, server, task)
     try:
         yield served
     finally:
-        if not task.done():
+        if not served.task.done():
             await served.stop_server()
 
 

@@ -9,6 +9,10 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+pytest.importorskip("playwright", reason="playwright is not installed (pip install -e .[dev])")
+
 from playwright.async_api import Page, expect
 
 from fleet.model import DockActivity, DroneState
@@ -146,7 +150,7 @@ async def test_viewer_is_not_offered_commands(console: Console, page: Page) -> N
     assert console.backend.commands == []
 
 
-async def test_banner_when_mission_control_goes_away(console: Console, page: Page, shots: Path) -> None:
+async def test_banner_while_mission_control_is_away(console: Console, page: Page, shots: Path) -> None:
     await log_in(page, console)
     banner = page.locator("#banner")
     await expect(banner).to_be_hidden()
@@ -154,3 +158,10 @@ async def test_banner_when_mission_control_goes_away(console: Console, page: Pag
     await expect(banner).to_be_visible(timeout=10_000)
     await expect(banner).to_contain_text("lost")
     await page.screenshot(path=str(shots / "console-link-lost.png"))
+    # mission control comes back: the console reconnects by itself and the banner goes
+    await console.start_server()
+    await expect(banner).to_be_hidden(timeout=20_000)
+    console.backend.manager.put_dock_state(
+        healthy_dock("D07", console.backend.clock.now_s(), activity=DockActivity.WORKING, drone_in_dock=False)
+    )
+    await expect(page.locator(".layer-docks [data-key=D07]")).to_have_class("dock dock-no")
