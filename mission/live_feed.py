@@ -2,8 +2,9 @@
 
 - :class:`LiveStore` wraps the :class:`mission.ports.MissionStore` that every service writes
   through (intake, dispatcher, runner, leads, outbox, callbacks) and publishes each stored
-  mission, mission event, alert, incident and lead *after* the write succeeded — so the stream
-  never shows what the store does not hold, and no service needs a hook of its own;
+  mission, mission event, alert, incident and lead *after* the write succeeded, as a copy of what
+  was written (services change their objects in place afterwards) — so the stream never shows what
+  the store does not hold, and no service needs a hook of its own;
 - :func:`follow_fleet` publishes the fleet manager's events (dock and drone changes);
 - :func:`notify_live` is the executor's ``notify`` hook (``ExecutorDeps.notify``): an operator
   notice becomes a ``mission_event`` of kind ``notify`` (``seq`` 0: it is not in the event log).
@@ -19,6 +20,7 @@ Wiring (the composition root)::
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -75,7 +77,7 @@ class LiveStore:
     # alerts and incidents
     async def add_alert(self, alert: Alert) -> None:
         await self.inner.add_alert(alert)
-        self.live.publish(alert)
+        self.live.publish(replace(alert))
 
     async def get_alert(self, alert_id: str) -> Alert:
         return await self.inner.get_alert(alert_id)
@@ -88,11 +90,11 @@ class LiveStore:
 
     async def update_alert(self, alert: Alert) -> None:
         await self.inner.update_alert(alert)
-        self.live.publish(alert)
+        self.live.publish(replace(alert))
 
     async def add_incident(self, incident: Incident) -> None:
         await self.inner.add_incident(incident)
-        self.live.publish(incident)
+        self.live.publish(replace(incident))
 
     async def get_incident(self, incident_id: str) -> Incident:
         return await self.inner.get_incident(incident_id)
@@ -104,12 +106,12 @@ class LiveStore:
 
     async def update_incident(self, incident: Incident) -> None:
         await self.inner.update_incident(incident)
-        self.live.publish(incident)
+        self.live.publish(replace(incident))
 
     # missions, their event log and dispatch decisions
     async def add_mission(self, mission: Mission, first_event: MissionEvent) -> None:
         await self.inner.add_mission(mission, first_event)
-        self.live.publish(mission)
+        self.live.publish(replace(mission))
         self.live.publish(first_event)
 
     async def get_mission(self, mission_id: str) -> Mission:
@@ -121,7 +123,7 @@ class LiveStore:
     async def append_event(self, event: MissionEvent, mission: Mission | None = None) -> None:
         await self.inner.append_event(event, mission)
         if mission is not None:
-            self.live.publish(mission)
+            self.live.publish(replace(mission))
         self.live.publish(event)
 
     async def mission_events(self, mission_id: str) -> list[MissionEvent]:
@@ -139,7 +141,7 @@ class LiveStore:
     # leads and the outbox
     async def add_lead(self, lead: Lead, outbox: OutboxMessage | None = None) -> None:
         await self.inner.add_lead(lead, outbox)
-        self.live.publish(lead)
+        self.live.publish(replace(lead, details=dict(lead.details)))
 
     async def get_lead(self, lead_id: str) -> Lead:
         return await self.inner.get_lead(lead_id)
@@ -151,7 +153,7 @@ class LiveStore:
 
     async def update_lead(self, lead: Lead, outbox: OutboxMessage | None = None) -> None:
         await self.inner.update_lead(lead, outbox)
-        self.live.publish(lead)
+        self.live.publish(replace(lead, details=dict(lead.details)))
 
     async def enqueue(self, message: OutboxMessage) -> None:
         await self.inner.enqueue(message)
