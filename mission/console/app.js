@@ -95,6 +95,7 @@ async function refreshAll() {
 
 async function start() {
   const geography = await api("/district");
+  state.keepouts = geography.features.filter((f) => f.properties.role === "keepout");
   map.setGeography(geography);
   await refreshAll();
   link = new LiveLink({
@@ -250,6 +251,27 @@ function confirmDialog(title, body, withInput = null) {
   });
 }
 
+// ray casting on lon/lat: fine at district scale
+function inRing(lon, lat, ring) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function keepoutAt(lon, lat) {
+  for (const f of state.keepouts ?? []) {
+    const polygons = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
+    for (const rings of polygons) {
+      if (inRing(lon, lat, rings[0]) && !rings.slice(1).some((hole) => inRing(lon, lat, hole))) return f;
+    }
+  }
+  return null;
+}
+
 function distanceM(lon0, lat0, lon1, lat1) {
   const rad = Math.PI / 180;
   const x = (lon1 - lon0) * rad * Math.cos(((lat0 + lat1) / 2) * rad);
@@ -277,6 +299,13 @@ async function pickPoint(lon, lat) {
     dl.append(dt, dd);
   }
   body.append(dl);
+  const zone = keepoutAt(lon, lat);
+  if (zone) {
+    const warning = document.createElement("p");
+    warning.className = "warn keepout-warning";
+    warning.textContent = `${t("in_keepout")}: ${zone.properties.name ?? zone.properties.id ?? ""}`;
+    body.append(warning);
+  }
   const ok = await confirmDialog(t("launch_title"), body);
   map.showPick(null);
   if (!ok) return;

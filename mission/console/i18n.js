@@ -24,6 +24,7 @@ const LABELS = {
     confidence: "confidence", position: "position", status: "status", class: "class",
     pending: "pending", priority: "priority", source: "source", promise_breached: "5-min promise breached",
     viewer_note: "Read-only: your role cannot launch or command",
+    in_keepout: "This point is inside a keep-out zone",
   },
   zh: {
     title: "Skyloop 指挥中心", logout: "退出", lang: "English",
@@ -49,6 +50,7 @@ const LABELS = {
     confidence: "置信度", position: "位置", status: "状态", class: "类别",
     pending: "待处理", priority: "优先级", source: "来源", promise_breached: "超出5分钟承诺",
     viewer_note: "只读：当前角色不能起飞或下达指令",
+    in_keepout: "该点位于禁飞区内",
   },
 };
 

@@ -65,6 +65,8 @@ async def test_launch_to_a_clicked_point(console: Console, page: Page, shots: Pa
     dialog = page.locator("#confirm")
     await expect(dialog).to_be_visible()
     await expect(page.locator("#confirm-body")).to_contain_text("D")  # the nearest available dock
+    # the station sits inside its own keep-out zone (config/keepout.geojson): the dialog says so
+    await expect(page.locator("#confirm-body .keepout-warning")).to_be_visible()
     await page.screenshot(path=str(shots / "console-launch.png"))
     await page.click("#confirm-ok")
     await expect(page.locator("#panel-missions .card.mission")).to_have_count(1)
@@ -165,3 +167,20 @@ async def test_banner_while_mission_control_is_away(console: Console, page: Page
         healthy_dock("D07", console.backend.clock.now_s(), activity=DockActivity.WORKING, drone_in_dock=False)
     )
     await expect(page.locator(".layer-docks [data-key=D07]")).to_have_class("dock dock-no")
+
+
+async def test_an_alert_waiting_for_approval_arrives_live_and_is_approved(
+    console: Console, page: Page
+) -> None:
+    await log_in(page, console)
+    lon, lat = landmark("Longzi Lake")
+    decision = await console.backend.submit_alert({"type": "crowd", "lon": lon, "lat": lat}, "console")
+    assert decision.action.value == "queue"
+    card = page.locator(f"#panel-alerts .card[data-id='{decision.alert.id}']")
+    await expect(card).to_contain_text("crowd")
+    await expect(page.locator("#count-alerts")).to_have_text("1")
+    await expect(page.locator(".layer-incidents [data-kind=incident]")).to_have_count(1)
+    await card.locator("[data-action=approve-alert]").click()
+    await expect(card).to_have_count(0)
+    stored = await console.backend.store.get_alert(decision.alert.id)
+    assert stored.status.value == "approved" and stored.decided_by == "dispatcher-1"
