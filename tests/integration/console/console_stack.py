@@ -1,5 +1,5 @@
 """The console over the real services, served by uvicorn on 127.0.0.1: :class:`MissionConsoleBackend`
-on the SQLite store (a temporary file, behind :class:`LiveStore`), a real :class:`FleetManager` fed
+on the SQL store (SQLite or PostgreSQL, behind :class:`LiveStore`), a real :class:`FleetManager` fed
 with healthy dock states (16 reference docks), the real alert intake, planner and dispatcher, and a
 :class:`MissionRunner` whose links are the fakes of ``tests/unit/mission/fakes_links.py`` — flight
 is not what these tests are about."""
@@ -13,7 +13,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -104,11 +103,12 @@ def console_settings() -> Settings:
 
 
 @asynccontextmanager
-async def console_stack(tmp_path: Path, **executor: Any) -> AsyncIterator[ConsoleStack]:
+async def console_stack(store_url: str, **executor: Any) -> AsyncIterator[ConsoleStack]:
+    """The stack over an empty, migrated store at ``store_url``."""
     settings = console_settings()
     planning = load_planning(settings)
     live = LiveHub()
-    store = LiveStore(await SqlMissionStore.open(f"sqlite:///{tmp_path / 'skyloop.db'}"), live)
+    store = LiveStore(await SqlMissionStore.open(store_url, migrate=False), live)
     registry = build_registry(settings)
     clock = FixedClock()
     fleet = FleetManager(registry, clock=clock)

@@ -6,7 +6,6 @@ the live socket sees alert, incident and mission appear; /healthz and /metrics r
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from websockets.asyncio.client import connect
 
@@ -17,9 +16,9 @@ from tests.unit.mission.alert_helpers import centre_wgs84, offset_wgs84
 S = MissionState
 
 
-async def test_an_alert_becomes_a_stored_mission_with_its_decision_and_flies(tmp_path: Path) -> None:
+async def test_an_alert_becomes_a_stored_mission_with_its_decision_and_flies(store_url: str) -> None:
     lon, lat = centre_wgs84()
-    async with console_stack(tmp_path) as s:
+    async with console_stack(store_url) as s:
         dan = await s.token("dan", "dispatcher")
         r = await s.http.post(
             "/api/v1/alerts", json={"type": "fire_smoke", "lon": lon, "lat": lat}, headers=dan
@@ -57,9 +56,9 @@ async def test_an_alert_becomes_a_stored_mission_with_its_decision_and_flies(tmp
         assert len((await s.http.get("/api/v1/missions", headers=dan)).json()) == 1
 
 
-async def test_a_queued_alert_launches_only_when_a_dispatcher_approves(tmp_path: Path) -> None:
+async def test_a_queued_alert_launches_only_when_a_dispatcher_approves(store_url: str) -> None:
     lon, lat = offset_wgs84(-800.0, 600.0)
-    async with console_stack(tmp_path) as s:
+    async with console_stack(store_url) as s:
         dan = await s.token("dan", "dispatcher")
         r = await s.http.post("/api/v1/alerts", json={"type": "crowd", "lon": lon, "lat": lat}, headers=dan)
         assert r.status_code == 202 and r.json()["action"] == "queue"
@@ -72,9 +71,9 @@ async def test_a_queued_alert_launches_only_when_a_dispatcher_approves(tmp_path:
         await s.until(mission["id"], lambda m: m.state is S.SUPERVISING)
 
 
-async def test_commands_are_audited_and_reach_the_running_mission(tmp_path: Path) -> None:
+async def test_commands_are_audited_and_reach_the_running_mission(store_url: str) -> None:
     lon, lat = offset_wgs84(300.0, -400.0)
-    async with console_stack(tmp_path) as s:
+    async with console_stack(store_url) as s:
         dan = await s.token("dan", "dispatcher")
         r = await s.http.post("/api/v1/missions", json={"lon_deg": lon, "lat_deg": lat}, headers=dan)
         assert r.status_code == 202, r.text
@@ -115,10 +114,10 @@ async def test_commands_are_audited_and_reach_the_running_mission(tmp_path: Path
         assert all(a["actor"] == "dan" for a in audit if a["action"].startswith("command."))
 
 
-async def test_the_live_socket_sees_the_alert_incident_and_mission_appear(tmp_path: Path) -> None:
+async def test_the_live_socket_sees_the_alert_incident_and_mission_appear(store_url: str) -> None:
     lon, lat = offset_wgs84(1200.0, 300.0)
     async with (
-        console_stack(tmp_path) as s,
+        console_stack(store_url) as s,
         connect(f"ws://{s.url}/api/v1/live?token={ADMIN_TOKEN}") as ws,
     ):
         snapshot = await next_message(ws, "snapshot")
@@ -151,9 +150,9 @@ async def test_the_live_socket_sees_the_alert_incident_and_mission_appear(tmp_pa
         assert dock["dock"]["state"]["battery_pct"] == 51.0
 
 
-async def test_health_and_metrics_report_the_services(tmp_path: Path) -> None:
+async def test_health_and_metrics_report_the_services(store_url: str) -> None:
     lon, lat = centre_wgs84()
-    async with console_stack(tmp_path) as s:
+    async with console_stack(store_url) as s:
         health = await s.http.get("/healthz")
         assert health.status_code == 200
         assert health.json()["components"] == {"store": True, "fleet": True}
@@ -176,9 +175,9 @@ async def test_health_and_metrics_report_the_services(tmp_path: Path) -> None:
         assert "skyloop_grid_delivered_total" in figures
 
 
-async def test_when_no_dock_can_go_the_alert_is_kept_and_the_failure_shown(tmp_path: Path) -> None:
+async def test_when_no_dock_can_go_the_alert_is_kept_and_the_failure_shown(store_url: str) -> None:
     lon, lat = centre_wgs84()
-    async with console_stack(tmp_path) as s:
+    async with console_stack(store_url) as s:
         for entry in s.fleet.registry:
             state = s.fleet.dock_state(entry.dock_id)
             assert state is not None

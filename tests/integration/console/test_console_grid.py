@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 from mission.grid_payloads import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
@@ -45,8 +44,8 @@ async def callback(s: ConsoleStack, body: dict[str, Any], secret: str = CALLBACK
     return await s.http.post("/api/v1/grid/callbacks", content=raw, headers=headers)
 
 
-async def test_signed_callbacks_move_the_lead_and_incident_on(tmp_path: Path) -> None:
-    async with console_stack(tmp_path) as s:
+async def test_signed_callbacks_move_the_lead_and_incident_on(store_url: str) -> None:
+    async with console_stack(store_url) as s:
         lead, incident = await stored_lead(s, LeadStatus.DELIVERED)
         accepted = {"event_id": "ev-1", "type": "accepted", "lead_id": lead.id, "case_id": "CASE-7"}
         r = await callback(s, accepted)
@@ -64,8 +63,8 @@ async def test_signed_callbacks_move_the_lead_and_incident_on(tmp_path: Path) ->
         assert (await s.store.get_incident(incident.id)).status is IncidentStatus.RESOLVED
 
 
-async def test_bad_callbacks_are_refused_with_their_status(tmp_path: Path) -> None:
-    async with console_stack(tmp_path) as s:
+async def test_bad_callbacks_are_refused_with_their_status(store_url: str) -> None:
+    async with console_stack(store_url) as s:
         lead, _ = await stored_lead(s, LeadStatus.DELIVERED)
         body = {"event_id": "ev-1", "type": "accepted", "lead_id": lead.id}
         forged = await callback(s, body, secret="not-the-platform")
@@ -84,8 +83,8 @@ async def test_bad_callbacks_are_refused_with_their_status(tmp_path: Path) -> No
         assert early.status_code == 409
 
 
-async def test_a_reviewed_lead_is_queued_for_the_platform_and_a_dead_message_retried(tmp_path: Path) -> None:
-    async with console_stack(tmp_path) as s:
+async def test_a_reviewed_lead_is_queued_for_the_platform_and_a_dead_message_retried(store_url: str) -> None:
+    async with console_stack(store_url) as s:
         dan = await s.token("dan", "dispatcher")
         lead, _ = await stored_lead(s, LeadStatus.PENDING_REVIEW)
         r = await s.http.post(f"/api/v1/leads/{lead.id}/review", json={"approve": True}, headers=dan)
