@@ -197,3 +197,19 @@ async def test_when_no_dock_can_go_the_alert_is_kept_and_the_failure_shown(store
         assert detail["decision"]["dock_id"] is None and len(rejected) == len(s.fleet.registry)
         assert {o["reason_code"] for o in rejected} == {"offline"}
         assert (await s.store.get_alert(r.json()["alert"]["id"])).incident_id == r.json()["incident"]["id"]
+
+
+async def test_coverage_now_is_computed_in_the_wind_the_docks_report(store_url: str) -> None:
+    async with console_stack(store_url) as s:
+        for entry in s.fleet.registry:
+            state = s.fleet.dock_state(entry.dock_id)
+            assert state is not None
+            s.fleet.put_dock_state(replace(state, weather=replace(state.weather, wind_mps=6.5)))
+        busy = s.fleet.registry.dock_ids[0]
+        s.fleet.assign(busy, "some-mission")
+        r = await s.http.get("/api/v1/coverage", headers=s.auth())
+        assert r.status_code == 200, r.text
+        report = r.json()
+        assert report["wind_speed_mps"] == 6.5
+        assert busy in report["unavailable"] and busy not in report["available"]
+        assert len(report["available"]) == len(s.fleet.registry) - 1
