@@ -105,6 +105,7 @@ class MissionConsoleBackend:
         #: Missions launched through this backend and dispatches that failed, for /metrics.
         self.launched = 0
         self.launch_failures = 0
+        self._launching: set[str] = set()  # incidents whose response is being launched now
 
     # --- fleet -----------------------------------------------------------------------------------
 
@@ -146,17 +147,20 @@ class MissionConsoleBackend:
         if decision.action is not IntakeAction.LAUNCH or decision.incident is None:
             return None
         incident = decision.incident
-        active = await self._active_for(incident.id)
-        if active is not None:
-            log.info("incident %s already has mission %s: no second launch", incident.id, active.id)
+        active = self._active_for(incident.id)
+        if active is not None or incident.id in self._launching:
+            log.info("incident %s already has a mission: no second launch", incident.id)
             return active
+        self._launching.add(incident.id)
         try:
             return await self.respond(incident, actor)
         except CommandRejected as exc:
             log.error("alert %s: %s", decision.alert.id, exc)
             return None
+        finally:
+            self._launching.discard(incident.id)
 
-    async def _active_for(self, incident_id: str) -> Mission | None:
+    def _active_for(self, incident_id: str) -> Mission | None:
         for mission_id in self.runner.active:
             try:
                 run = self.runner.get(mission_id)
