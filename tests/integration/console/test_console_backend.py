@@ -5,11 +5,14 @@ the live socket sees alert, incident and mission appear; /healthz and /metrics r
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from websockets.asyncio.client import connect
 
+from mission.app_fleet import build_registry
 from mission.model import IncidentStatus, MissionState
+from mission.settings import load_settings
 from tests.integration.console.console_stack import ADMIN_TOKEN, console_stack, next_message
 from tests.unit.mission.alert_helpers import centre_wgs84, offset_wgs84
 
@@ -213,3 +216,27 @@ async def test_coverage_now_is_computed_in_the_wind_the_docks_report(store_url: 
         assert report["wind_speed_mps"] == 6.5
         assert busy in report["unavailable"] and busy not in report["available"]
         assert len(report["available"]) == len(s.fleet.registry) - 1
+
+
+async def test_a_watch_outlasting_the_battery_gets_a_relief_mission_from_another_dock(store_url: str) -> None:
+    home = next(iter(build_registry(load_settings())))
+    lon, lat = home.record.lon_deg, home.record.lat_deg + 0.004  # about 450 m north of a dock
+    async with console_stack(store_url) as s:
+        r = await s.http.post("/api/v1/missions", json={"lon_deg": lon, "lat_deg": lat}, headers=s.auth())
+        first = await s.until(r.json()["id"], lambda m: m.state is S.SUPERVISING)
+        assert first.drone_id is not None
+        s.drones[first.drone_id].set_battery(36.0)  # above going home, below asking for relief
+        relief = None
+        async with asyncio.timeout(10.0):
+            while relief is None:
+                found = [m for m in await s.store.list_missions() if m.relieves_mission_id == first.id]
+                relief = found[0] if found else None
+                await asyncio.sleep(0.01)
+        assert relief.kind == "relief" and relief.incident_id == first.incident_id
+        assert relief.dock_id != first.dock_id and (relief.lon_deg, relief.lat_deg) == (lon, lat)
+        done = await s.until(first.id, lambda m: m.state is S.CLOSED)
+        assert done.state is S.CLOSED  # it came home once the relief drone took over
+        taken_over = [
+            e for e in await s.store.mission_events(first.id) if e.data.get("event") == "relief_arrived"
+        ]
+        assert taken_over and taken_over[0].data["relief_mission_id"] == relief.id
