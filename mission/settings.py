@@ -24,6 +24,7 @@ from fleet.fleet_settings import FleetSettings
 from fleet.flight_settings import FlightSettings
 from mission.alert_settings import AlertSettings
 from mission.api_settings import ApiSettings
+from mission.app_settings import DroneLinkSettings
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
 from mission.lead_settings import LeadSettings
@@ -107,6 +108,7 @@ class Settings(BaseSettings):
     leads: LeadSettings = LeadSettings()
     store: StoreSettings = StoreSettings()
     missions: ExecutorSettings = ExecutorSettings()
+    drones: dict[str, DroneLinkSettings] = {}
 
     @classmethod
     def settings_customise_sources(

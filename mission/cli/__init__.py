@@ -17,6 +17,7 @@ from mission.cli.errors import CliError
 #: Modules that contribute sub-commands; each defines ``register(subparsers)``.
 COMMAND_MODULES = (
     "mission.cli.demo_cmd",
+    "mission.cli.serve_cmd",
     "mission.cli.coverage_cmd",
     "mission.cli.site_cmd",
     "mission.cli.geo_convert_cmd",

@@ -2,11 +2,13 @@
 
     skyloop demo [--speed X] [--port P] [--scenario NAME] [--duration S] [--docks N]
 
-Prints the 5-minute coverage of the reference district, brings up the sim world (:mod:`mission.app_sim`:
-broker, 16 docks, 16 drones with payload agents, weather, incidents, the city's alert sources) and the
-fleet side (:mod:`mission.app_fleet`), prints the MAVLink/MQTT endpoints and then the fleet's
-availability table every few seconds. The console, the HTTP API and alert-driven missions join when
-those parts of mission control land (the ``--port`` is reserved for the console).
+Prints the 5-minute coverage of the reference district, then brings up :class:`mission.app_demo.DemoStack`:
+the sim world (:mod:`mission.app_sim`: broker, 16 docks, 16 drones with payload agents, weather,
+incidents, the city's alert sources), the grid platform STAND-IN (failing its first two deliveries on
+purpose) and mission control (:mod:`mission.app`) with its HTTP API on ``--port``. Prints the endpoints,
+the console URL and the admin token (``SKYLOOP_BOOTSTRAP_TOKEN`` or a generated one), then the active
+missions and the fleet's availability every few seconds. ``--scenario`` plays a scripted day whose
+alerts launch drones by themselves.
 """
 
 from __future__ import annotations
@@ -15,17 +17,23 @@ import argparse
 import asyncio
 import logging
 import math
+import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docks.broker_url import EMBEDDED, parse_broker_url
 from fleet.manager import FleetManager
 from fleet.registry import FleetConfigError
+from mission.api.auth import BOOTSTRAP_ENV
 from mission.cli.errors import CliError
 from mission.cli.paths import DEFAULT_CONFIG
 from mission.settings import Settings, SettingsError, load_settings
 from sim.dock_fleet import DockFileError
 from sim.scenarios import SCENARIOS
+
+if TYPE_CHECKING:
+    from mission.app_demo import DemoStack
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,48 +112,69 @@ def run(args: argparse.Namespace) -> int:
     except (DockFileError, FleetConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
-        raise CliError(f"cannot start the sim world: {exc}") from None
+        raise CliError(f"cannot start the demo (is port {args.port} taken?): {exc}") from None
     return 0
 
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> None:
-    from mission.app_fleet import FleetSide, build_registry
-    from mission.app_sim import SimOptions, SimWorld
+    from mission.app_demo import DemoOptions, DemoStack
+    from mission.app_sim import SimOptions
 
     url = None if settings.mqtt.broker_url == EMBEDDED else parse_broker_url(settings.mqtt.broker_url)
     t0 = time.monotonic()
-    options = SimOptions(speed=args.speed, dock_count=args.docks, broker_url=url)
-    async with SimWorld(settings, options) as world:
-        registry = build_registry(settings, only=world.dock_ids)
-        assert world.url is not None
-        async with FleetSide(
-            settings, world.url, world.drone_specs(), registry=registry, clock=world.clock
-        ) as fleet:
-            print(f"sim world up in {time.monotonic() - t0:.1f} s at speed x{args.speed:g}:")
-            for line in world.endpoints():
-                print("  " + line)
-            print(
-                f"\nconsole: http://127.0.0.1:{args.port}/ (coming: the HTTP API and console are in progress)"
+    token = os.environ.get(BOOTSTRAP_ENV) or None
+    options = DemoOptions(
+        sim=SimOptions(speed=args.speed, dock_count=args.docks, broker_url=url), port=args.port, token=token
+    )
+    async with DemoStack(settings, options) as demo:
+        world = demo.world
+        assert demo.control is not None and demo.control.fleet is not None
+        manager = demo.control.fleet.manager
+        print(f"sim world and mission control up in {time.monotonic() - t0:.1f} s at speed x{args.speed:g}:")
+        for line in demo.endpoints():
+            print("  " + line)
+        print(f"\nconsole:      {demo.url}/  (the HTTP API: {demo.url}/docs)")
+        origin = f"from {BOOTSTRAP_ENV}" if token else "generated; set SKYLOOP_BOOTSTRAP_TOKEN to choose it"
+        print(f"admin token:  {demo.token}  ({origin})")
+        print("alerts of the sim platforms: MQTT alerts/video_ai, alerts/smart_water (docs/alerts.md)")
+        print(
+            "leads go to the grid platform STAND-IN (not a real platform), which fails its first "
+            f"{options.grid_fail_first} deliveries on purpose"
+        )
+        if args.scenario:
+            print(f"scenario {args.scenario}: {SCENARIOS[args.scenario].description}")
+            world.start_scenario(args.scenario, lambda line: print("  " + line, flush=True))
+        print(flush=True)
+        sent = 0
+        end_s = None if args.duration is None else world.clock.now_s() + args.duration
+        while end_s is None or world.clock.now_s() < end_s:
+            wait_s = (
+                args.every
+                if end_s is None
+                else min(args.every, world.clock.wall_s(end_s - world.clock.now_s()))
             )
-            print("alerts of the sim platforms: MQTT alerts/video_ai, alerts/smart_water (docs/alerts.md)")
-            if args.scenario:
-                print(f"scenario {args.scenario}: {SCENARIOS[args.scenario].description}")
-                world.start_scenario(args.scenario, lambda line: print("  " + line, flush=True))
-            print(flush=True)
-            sent = 0
-            end_s = None if args.duration is None else world.clock.now_s() + args.duration
-            while end_s is None or world.clock.now_s() < end_s:
-                wait_s = (
-                    args.every
-                    if end_s is None
-                    else min(args.every, world.clock.wall_s(end_s - world.clock.now_s()))
-                )
-                await asyncio.sleep(max(wait_s, 0.0))
-                assert world.publisher is not None
-                for alert in world.publisher.sent[sent:]:
-                    print(
-                        f"ALERT {alert.topic} {alert.type} at {alert.lon:.6f},{alert.lat:.6f} ({alert.crs})"
-                    )
-                sent = len(world.publisher.sent)
-                print(f"--- sim time {world.clock.now_s():.0f} s ---")
-                print(fleet_table(fleet.manager), flush=True)
+            await asyncio.sleep(max(wait_s, 0.0))
+            assert world.publisher is not None
+            for alert in world.publisher.sent[sent:]:
+                print(f"ALERT {alert.topic} {alert.type} at {alert.lon:.6f},{alert.lat:.6f} ({alert.crs})")
+            sent = len(world.publisher.sent)
+            print(f"--- sim time {world.clock.now_s():.0f} s ---")
+            print(await missions_table(demo))
+            print(fleet_table(manager), flush=True)
+
+
+async def missions_table(demo: DemoStack) -> str:
+    """The active missions (state, dock, drone) and what the grid STAND-IN has received."""
+    control = demo.control
+    assert control is not None and control.store is not None
+    rows = []
+    for m in await control.store.list_missions(active_only=True, limit=20):
+        rows.append(
+            f"MISSION {m.id[:8]} {m.kind.value:<8} {m.state.value:<12} dock {m.dock_id} drone {m.drone_id}"
+        )
+    g = demo.status()
+    rows.append(
+        f"grid STAND-IN: {g['leads']} lead(s) received, {g['failed_on_purpose']} delivery(ies) failed on "
+        f"purpose, {g['callbacks_sent']} callback(s) sent"
+    )
+    return "\n".join(rows)
