@@ -339,8 +339,8 @@ class MissionConsoleBackend:
         return out
 
     def service_gauges(self) -> Mapping[str, float]:
-        """For /metrics: missions running in this process, live-stream subscribers."""
-        return {"missions_running": len(self.runner.active), "live_subscribers": self.live.subscriber_count}
+        """For /metrics: missions running in this process."""
+        return {"missions_running": len(self.runner.active)}
 
     async def health(self) -> Mapping[str, bool]:
         """``store`` answers a read, ``fleet`` has an online dock, and every extra check."""
