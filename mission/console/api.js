@@ -32,17 +32,21 @@ export async function api(path, { method = "GET", body, token = storedToken() } 
   return data;
 }
 
-// The live stream with reconnect (1 s doubling to 15 s). onStatus(true|false) reports the link;
-// a close with code 1008 (bad token) calls onRefused instead of reconnecting.
+// The live stream with reconnect. A dropped socket is retried at once and the link reported down
+// (onStatus(false): the banner) only when it is not back within GRACE_MS; then retries back off from
+// 1 s to 15 s. A close with code 1008 (bad token) calls onRefused instead of reconnecting.
+const GRACE_MS = 2000;
+
 export class LiveLink {
   constructor({ onMessage, onStatus, onRefused }) {
     this.onMessage = onMessage;
     this.onStatus = onStatus;
     this.onRefused = onRefused;
-    this.delayMs = 1000;
+    this.delayMs = 0;
     this.stopped = false;
     this.ws = null;
     this.watchdog = null;
+    this.downTimer = null;
   }
 
   start() {
@@ -53,6 +57,7 @@ export class LiveLink {
   stop() {
     this.stopped = true;
     clearTimeout(this.watchdog);
+    clearTimeout(this.downTimer);
     if (this.ws) this.ws.close();
   }
 
@@ -61,11 +66,10 @@ export class LiveLink {
     const ws = new WebSocket(`${scheme}://${location.host}/api/v1/live`, ["skyloop", `skyloop.bearer.${storedToken()}`]);
     this.ws = ws;
     ws.onmessage = (event) => {
-      this.delayMs = 1000;
+      this.delayMs = 0;
       this.alive();
       this.onMessage(JSON.parse(event.data));
     };
-    ws.onopen = () => this.alive();
     ws.onclose = (event) => {
       clearTimeout(this.watchdog);
       if (this.ws !== ws || this.stopped) return;
@@ -73,14 +77,16 @@ export class LiveLink {
         this.onRefused(event.reason);
         return;
       }
-      this.onStatus(false);
+      if (!this.downTimer) this.downTimer = setTimeout(() => this.onStatus(false), GRACE_MS);
       setTimeout(() => this.connect(), this.delayMs);
-      this.delayMs = Math.min(this.delayMs * 2, 15000);
+      this.delayMs = Math.min(Math.max(this.delayMs * 2, 1000), 15000);
     };
   }
 
   // heartbeats come every [api] heartbeat_s (15 s): silence for 40 s means the link is gone
   alive() {
+    clearTimeout(this.downTimer);
+    this.downTimer = null;
     this.onStatus(true);
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => this.ws && this.ws.close(), 40000);

@@ -17,6 +17,7 @@ const state = {
   coverage: null,
   openMission: null,
   headings: new Map(),
+  snapshots: 0,
 };
 let map = null;
 let link = null;
@@ -45,7 +46,6 @@ function setLinkUp(up) {
   } else if (up && !banner.hidden) {
     banner.hidden = true;
     document.body.classList.remove("offline");
-    refreshAll();
   }
 }
 
@@ -109,6 +109,8 @@ async function start() {
 function onLive(message) {
   switch (message.type) {
     case "snapshot":
+      // every snapshot after the first is a reconnect: reload what the stream may have missed
+      if (state.snapshots++ > 0) refreshAll().catch((err) => toast(err.message, "error"));
       state.docks = new Map(message.docks.map((d) => [d.id, d]));
       state.drones = new Map(message.drones.map((d) => [d.id, d]));
       for (const m of message.missions) state.missions.set(m.id, m);
@@ -210,7 +212,7 @@ function draw() {
     const d = state.docks.get(m.dock_id);
     return { from: [d.lon_deg, d.lat_deg], to: [m.lon_deg, m.lat_deg] };
   }));
-  map.setPoints("routes", active, "target");
+  map.setPoints("targets", active, "target");
   const can = canDispatch();
   $("count-alerts").textContent = renderAlerts($("panel-alerts"), state, can, actions) || "";
   $("count-missions").textContent = renderMissions($("panel-missions"), state, can, actions) || "";

@@ -2,7 +2,7 @@
 // north of the district's centre; y flipped for SVG). No tiles, nothing from the internet.
 const NS = "http://www.w3.org/2000/svg";
 const EARTH_M = 6371008.8;
-const LAYERS = ["district", "keepout", "coverage", "landmarks", "routes", "incidents", "leads", "docks", "drones", "pick"];
+const LAYERS = ["district", "keepout", "coverage", "landmarks", "routes", "targets", "incidents", "leads", "docks", "drones", "pick"];
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(NS, name);
@@ -92,7 +92,9 @@ export class DistrictMap {
     this.view = view;
     this.svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
     // markers keep their on-screen size whatever the zoom: one "px" in map units
-    const px = view.w / Math.max(this.svg.clientWidth || 800, 1);
+    // markers follow the root font size, so a wall screen (larger rem) gets larger markers
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) / 15;
+    const px = (rem * view.w) / Math.max(this.svg.clientWidth || 800, 1);
     this.svg.style.setProperty("--px", px);
     this.px = px;
     this.redrawScaled();
