@@ -1,6 +1,6 @@
 // The dispatcher's console: login, the live state of the fleet and missions, the map and panels.
 import { api, ApiError, LiveLink, storedToken, storeToken } from "./api.js";
-import { applyLabels, currentLang, setLang, t } from "./i18n.js";
+import { applyLabels, currentLang, setLang, t, tv } from "./i18n.js";
 import { DistrictMap } from "./map.js";
 import { isActive, renderAlerts, renderDocks, renderLeads, renderMissions } from "./panels.js";
 
@@ -399,11 +399,11 @@ function onHover(kind, key, event) {
   } else if (kind === "lead") {
     const l = state.leads.get(key);
     if (!l) return;
-    lines = [`${l.class_name} ${(l.confidence * 100).toFixed(0)}%`, l.status];
+    lines = [`${tv(l.class_name)} ${(l.confidence * 100).toFixed(0)}%`, tv(l.status)];
   } else if (kind === "incident") {
     const i = state.incidents.get(key);
     if (!i) return;
-    lines = [`${i.type} · ${t("priority")} ${i.priority}`, i.status];
+    lines = [`${tv(i.type)} · ${t("priority")} ${i.priority}`, tv(i.status)];
   } else if (kind === "worst" && state.coverage) {
     lines = [`${t("worst")} ${state.coverage.worst_response_s === null ? t("never") : Math.round(state.coverage.worst_response_s) + " s"}`];
   } else return;

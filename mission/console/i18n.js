@@ -56,8 +56,27 @@ const LABELS = {
 
 let lang = localStorage.getItem("skyloop.lang") === "zh" ? "zh" : "en";
 
+// Names the API spells in snake_case (mission states, alert types, statuses, dock activities)
+const VALUES_ZH = {
+  requested: "已请求", planned: "已规划", launching: "起飞中", en_route: "飞行中", on_scene: "抵达现场",
+  supervising: "监视中", returning: "返航中", landed: "已降落", closed: "已关闭", aborted: "已中止", failed: "失败",
+  fire_smoke: "烟火", crowd: "人员聚集", person_near_water: "人员近水", street_vendor: "占道经营",
+  road_occupation: "道路占用", manual: "人工派遣", other: "其他",
+  pending_approval: "待审批", approved: "已批准", rejected: "已驳回", new: "新", pending_review: "待审核",
+  delivered: "已推送", accepted: "已受理", dispatched: "已派单", resolved: "已处置", verified: "已核验",
+  idle: "空闲", preparing: "准备中", working: "作业中", charging: "充电中", maintenance: "维护", fault: "故障",
+  unknown: "未知", open: "待处理", responding: "响应中", reported: "已上报",
+  person: "人员", fire: "火", smoke: "烟", vehicle: "车辆",
+};
+
 export function t(key) {
   return LABELS[lang][key] ?? LABELS.en[key] ?? key;
+}
+
+// a value from the API (state, type, status) in the current language; English keeps it as is
+export function tv(value) {
+  if (value === null || value === undefined) return "–";
+  return lang === "zh" ? VALUES_ZH[value] ?? value : value.replaceAll("_", " ");
 }
 
 export function currentLang() {

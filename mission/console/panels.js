@@ -1,6 +1,6 @@
 // The side panels: alerts awaiting approval, missions (timeline, dispatch reasons, commands),
 // leads (snapshot, class, confidence, position, approve/reject) and docks (weather, battery).
-import { t } from "./i18n.js";
+import { t, tv } from "./i18n.js";
 
 const ACTIVE = new Set(["requested", "planned", "launching", "en_route", "on_scene", "supervising", "returning", "landed"]);
 
@@ -29,7 +29,7 @@ export function renderAlerts(root, state, can, act) {
   pending.sort((a, b) => a.priority - b.priority || a.received_at.localeCompare(b.received_at));
   root.replaceChildren(
     ...(pending.length ? pending.map((a) => h("article", { class: "card alert", dataset: { id: a.id } },
-      h("header", {}, h("b", {}, a.type), h("span", { class: "muted" }, ` ${t("priority")} ${a.priority} · ${a.source} · ${fmtTime(a.received_at)}`)),
+      h("header", {}, h("b", {}, tv(a.type)), h("span", { class: "muted" }, ` ${t("priority")} ${a.priority} · ${a.source} · ${fmtTime(a.received_at)}`)),
       a.description ? h("p", {}, a.description) : null,
       h("p", { class: "muted" }, fmtPos(a.lon_deg, a.lat_deg)),
       can ? h("div", { class: "actions" },
@@ -50,7 +50,7 @@ export function renderMissions(root, state, can, act) {
       return h("article", { class: `card mission${open ? " open" : ""}`, dataset: { id: m.id } },
         h("header", { onclick: () => act.toggleMission(m) },
           h("b", {}, m.id.slice(0, 8)), " ",
-          h("span", { class: `state st-${m.state}` }, m.state),
+          h("span", { class: `state st-${m.state}` }, tv(m.state)),
           h("span", { class: "muted" }, ` ${t("dock")} ${m.dock_id ?? "–"} · ${t("eta")} ${m.eta_s ? Math.round(m.eta_s) + " s" : "–"}`),
           m.promise_breached ? h("span", { class: "warn" }, ` ${t("promise_breached")}`) : null),
         can ? h("div", { class: "actions" },
@@ -76,7 +76,7 @@ function missionDetail(detail) {
     h("h4", {}, t("timeline")),
     h("ol", { class: "timeline" }, detail.events.map((e) => h("li", {},
       h("span", { class: "muted" }, fmtTime(e.at)), " ",
-      e.to_state ? `${e.from_state ?? "·"} → ${e.to_state}` : e.kind,
+      e.to_state ? `${e.from_state ? tv(e.from_state) : "·"} → ${tv(e.to_state)}` : e.kind,
       e.data && e.data.command ? ` ${e.data.command}` : "",
       e.actor ? h("span", { class: "muted" }, ` (${e.actor})`) : null))),
   );
@@ -89,9 +89,9 @@ export function renderLeads(root, state, can, act) {
     ...(leads.length ? leads.slice(0, 100).map((l) => h("article", { class: `card lead lead-${l.status}`, dataset: { id: l.id } },
       l.snapshot_url ? h("img", { class: "snapshot", alt: l.class_name, "data-src": l.snapshot_url }) : null,
       h("div", {},
-        h("header", {}, h("b", {}, l.class_name), ` ${t("confidence")} ${(l.confidence * 100).toFixed(0)}%`),
+        h("header", {}, h("b", {}, tv(l.class_name)), ` ${t("confidence")} ${(l.confidence * 100).toFixed(0)}%`),
         h("p", { class: "muted" }, `${fmtPos(l.lon_deg, l.lat_deg)} ±${Math.round(l.uncertainty_m)} m · ${l.drone_id} · ${fmtTime(l.detected_at)}`),
-        h("p", {}, h("span", { class: "status" }, l.status)),
+        h("p", {}, h("span", { class: "status", "data-status": l.status }, tv(l.status))),
         can && l.status === "pending_review" ? h("div", { class: "actions" },
           h("button", { type: "button", class: "primary", "data-action": "approve-lead", onclick: () => act.reviewLead(l, true) }, t("approve")),
           h("button", { type: "button", "data-action": "reject-lead", onclick: () => act.reviewLead(l, false) }, t("reject"))) : null),
@@ -110,7 +110,7 @@ export function renderDocks(root, state) {
       return h("tr", { class: d.availability.available ? "ok" : "no", dataset: { id: d.id }, title: d.availability.summary },
         h("td", {}, h("i", { class: `dot ${d.availability.available ? "dock-ok" : "dock-no"}` })),
         h("td", {}, h("b", {}, d.id), h("div", { class: "muted small" }, d.name)),
-        h("td", {}, s ? s.activity : "–", d.availability.available ? null : h("div", { class: "why small" }, d.availability.reasons.map((r) => r.text).join("; "))),
+        h("td", {}, s ? tv(s.activity) : "–", d.availability.available ? null : h("div", { class: "why small" }, d.availability.reasons.map((r) => r.text).join("; "))),
         h("td", {}, pct(d.availability.battery_pct ?? s?.battery_pct)),
         h("td", {}, s && s.wind_mps !== null ? `${s.wind_mps.toFixed(1)} m/s` : "–"),
         h("td", {}, s && s.rain_level !== null ? String(s.rain_level) : "–"),

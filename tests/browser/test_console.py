@@ -63,6 +63,7 @@ async def test_login_shows_every_dock_with_availability(console: Console, page: 
     # Chinese labels, switchable
     await page.click("#lang")
     await expect(page.locator(".tabs [data-tab=docks] span")).to_have_text("机场")
+    await expect(page.locator("table.docks tbody tr").first).to_contain_text("空闲")  # idle
     await page.screenshot(path=str(shots / "console-zh.png"))
     await page.click("#lang")
     await expect(page.locator(".tabs [data-tab=docks] span")).to_have_text("Docks")
@@ -139,7 +140,7 @@ async def test_a_lead_is_approved(console: Console, page: Page, shots: Path) -> 
     await page.wait_for_function(f"document.querySelector(`{image}`)?.naturalWidth === 64")
     await page.screenshot(path=str(shots / "console-leads.png"))
     await card.locator("[data-action=approve-lead]").click()
-    await expect(card.locator(".status")).to_have_text("approved")
+    await expect(card.locator(".status")).to_have_attribute("data-status", "approved")
     stored = await console.backend.store.get_lead(lead.id)
     assert stored.status is LeadStatus.APPROVED and stored.reviewed_by == "dispatcher-1"
 
