@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 
 #: Wall seconds between asking again for verifications nobody could fly (resolved leads).
 VERIFY_RETRY_WALL_S = 30.0
+#: Wall seconds recovery waits for the first telemetry of the drones of unfinished missions.
+RECOVERY_TELEMETRY_WALL_S = 15.0
 
 
 class MissionControl:
@@ -197,6 +199,7 @@ class MissionControl:
         runner = self.runner = MissionRunner(deps)
         self._runner_task = spawn(runner.run(), "mission-runner")
         await runner.started()
+        await self._telemetry_of_unfinished(store, fleet)
         self.recovered = await recover(store, runner, fleet.drones.drone, registry)
         if self.recovered:
             log.info("recovered %d unfinished mission(s)", len(self.recovered))
@@ -244,6 +247,28 @@ class MissionControl:
             await asyncio.sleep(0.02)
         self.ready.set()
         log.info("mission control ready at %s", self.url)
+
+    async def _telemetry_of_unfinished(
+        self, store: LiveStore, fleet: FleetSide, wait_wall_s: float = RECOVERY_TELEMETRY_WALL_S
+    ) -> None:
+        """Before recovery: wait until the drones of unfinished missions have reported whether they
+        fly and where (a fresh link knows nothing yet, which recovery would read as 'landed')."""
+        wanted = {m.drone_id for m in await store.unfinished_missions() if m.drone_id is not None}
+        wanted &= {spec.drone_id for spec in self.drone_specs}
+        if not wanted:
+            return
+
+        def known(drone_id: str) -> bool:
+            t = fleet.drones.drone(drone_id).telemetry()
+            return t.in_air is not None and t.position is not None
+
+        try:
+            async with asyncio.timeout(wait_wall_s):
+                while not all(known(d) for d in wanted):  # noqa: ASYNC110 (telemetry has no event)
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            silent = sorted(d for d in wanted if not known(d))
+            log.warning("recovery: no telemetry yet from %s; recovered as unheard", ", ".join(silent))
 
     async def _hold(self, start: Any, link: Any, started: asyncio.Event) -> None:
         """Run the grid service's tasks in a TaskGroup of their own, until cancelled."""

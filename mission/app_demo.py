@@ -73,6 +73,7 @@ class DemoStack:
         self.settings = settings
         self._stack = AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
+        self.store_url = ""
 
     @property
     def url(self) -> str:
@@ -93,22 +94,27 @@ class DemoStack:
 
     async def _start(self) -> None:
         o = self.options
-        world = await self._stack.enter_async_context(self.world)
+        await self._stack.enter_async_context(self.world)
         await self._stack.enter_async_context(self.grid)
         store_url = o.store_url
         if store_url is None:
             folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="skyloop-demo-")))
             store_url = f"sqlite:///{folder / 'skyloop.db'}"
+        self.store_url = store_url
+        await self._start_control(o.port)
+
+    async def _start_control(self, port: int) -> None:
+        o, world = self.options, self.world
         assert world.url is not None
         control = MissionControl(
-            self.base_settings,  # replaced below once the port is known
+            self.base_settings,  # with the grid settings once the port is known (below)
             world.url,
             world.drone_specs(),
             registry=build_registry(self.base_settings, only=world.dock_ids),
             clock=world.clock,
             host="127.0.0.1",
-            port=o.port,
-            store_url=store_url,
+            port=port,
+            store_url=self.store_url,
             bootstrap_token=self.token,
             verify_look_s=o.verify_look_s,
         )
@@ -121,6 +127,16 @@ class DemoStack:
             ready.cancel()
             await self._task  # raises what stopped it
             raise RuntimeError("mission control stopped while starting")
+
+    async def restart_control(self) -> MissionControl:
+        """Stop mission control as a crash would leave things (the drones fly on, the store keeps
+        what was written) and start a new one on the same store and port; it recovers the
+        unfinished missions."""
+        assert self.control is not None
+        port = self.control.port
+        await self._stop_control()
+        await self._start_control(port)
+        return self.control
 
     def _with_grid(self, api_url: str) -> Settings:
         """The settings with ``[leads.grid]`` pointed at the stand-in and back at ``api_url``."""
@@ -137,6 +153,10 @@ class DemoStack:
         return s.model_copy(update={"leads": s.leads.model_copy(update={"grid": grid})})
 
     async def aclose(self) -> None:
+        await self._stop_control()
+        await self._stack.aclose()
+
+    async def _stop_control(self) -> None:
         if self.control is not None and self._task is not None:
             self.control.stop()
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -145,7 +165,7 @@ class DemoStack:
                 self._task.cancel()
                 with contextlib.suppress(BaseException):
                     await self._task
-        await self._stack.aclose()
+        self._task = None
 
     def endpoints(self) -> list[str]:
         return [
