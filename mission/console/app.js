@@ -1,6 +1,7 @@
 // The dispatcher's console: login, the live state of the fleet and missions, the map and panels.
 import { api, ApiError, LiveLink, storedToken, storeToken } from "./api.js";
 import { applyLabels, currentLang, setLang, t, tv } from "./i18n.js";
+import { confirmDialog, distanceM, keepoutAt } from "./dialogs.js";
 import { DistrictMap } from "./map.js";
 import { isActive, renderAlerts, renderDocks, renderLeads, renderMissions } from "./panels.js";
 
@@ -228,59 +229,6 @@ function showTab(name) {
 
 // --- actions -----------------------------------------------------------------------------------
 
-function confirmDialog(title, body, withInput = null) {
-  const dialog = $("confirm");
-  $("confirm-title").textContent = title;
-  const content = $("confirm-body");
-  content.replaceChildren();
-  if (typeof body === "string") content.textContent = body;
-  else content.append(body);
-  let input = null;
-  if (withInput) {
-    input = document.createElement("input");
-    input.id = "confirm-input";
-    input.placeholder = withInput;
-    input.required = true;
-    const label = document.createElement("label");
-    label.append(withInput, input);
-    content.append(label);
-  }
-  dialog.showModal();
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => {
-      resolve(dialog.returnValue === "ok" ? (input ? input.value.trim() || null : true) : null);
-    }, { once: true });
-  });
-}
-
-// ray casting on lon/lat: fine at district scale
-function inRing(lon, lat, ring) {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-function keepoutAt(lon, lat) {
-  for (const f of state.keepouts ?? []) {
-    const polygons = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
-    for (const rings of polygons) {
-      if (inRing(lon, lat, rings[0]) && !rings.slice(1).some((hole) => inRing(lon, lat, hole))) return f;
-    }
-  }
-  return null;
-}
-
-function distanceM(lon0, lat0, lon1, lat1) {
-  const rad = Math.PI / 180;
-  const x = (lon1 - lon0) * rad * Math.cos(((lat0 + lat1) / 2) * rad);
-  const y = (lat1 - lat0) * rad;
-  return Math.hypot(x, y) * 6371008.8;
-}
-
 async function pickPoint(lon, lat) {
   const available = [...state.docks.values()].filter((d) => d.availability.available);
   const nearest = available
@@ -301,7 +249,7 @@ async function pickPoint(lon, lat) {
     dl.append(dt, dd);
   }
   body.append(dl);
-  const zone = keepoutAt(lon, lat);
+  const zone = keepoutAt(state.keepouts, lon, lat);
   if (zone) {
     const warning = document.createElement("p");
     warning.className = "warn keepout-warning";
