@@ -8,7 +8,10 @@ coverage answer of an availability set (reach regions built) is shown separately
 find it cached. Then alert intake on the SQL store (SQLite in a temporary file): alerts submitted
 by concurrent senders through :class:`mission.alert_intake.AlertIntake` (validate, convert GCJ-02,
 deduplicate, store), accepted per second, per-alert latency p50/p99, and a count that nothing was
-lost. The end-to-end alert → takeoff figure comes with the executor.
+lost. Last, "alert accepted → takeoff command sent" (software only): a fire alert submitted to the
+console backend (intake on SQLite, the mission stored, dispatched against the 16 reference docks,
+``Planned`` to the executor) until the drone link's ``arm`` call, the dock's preparation answered
+at once by an in-memory dock (so dock preparation, the broker and MAVLink are excluded).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+import httpx
 import shapely
 
 from fleet.manager import FleetManager
@@ -38,7 +43,9 @@ from geo.crs import LocalFrame, wgs84_to_gcj02
 from geo.model import EnergyParams, ReachParams, Wind
 from mission.alert_intake import AlertIntake, alert_area
 from mission.alert_settings import AlertSource
+from mission.alerts import IntakeAction
 from mission.geo_config import PlanningInputs, load_planning
+from mission.model import AlertType
 from mission.planner import Planner, dock_sites
 from mission.planner_coverage import UncoveredArea
 from mission.settings import Settings, load_settings
@@ -165,7 +172,7 @@ def rows_for(
     return rows
 
 
-def run(n16: int, n1000: int, n_alerts: int = 0, senders: int = 8) -> None:
+def run(n16: int, n1000: int, n_alerts: int = 0, senders: int = 8, n_takeoffs: int = 0) -> None:
     s = load_settings()
     p = load_planning(s)
     rows: list[tuple[str, str, str, str]] = []
@@ -203,6 +210,8 @@ def run(n16: int, n1000: int, n_alerts: int = 0, senders: int = 8) -> None:
 
     if n_alerts > 0:
         rows += asyncio.run(_intake(s, p, n_alerts, senders))
+    if n_takeoffs > 0:
+        rows += asyncio.run(_alert_to_takeoff(s, p, n_takeoffs))
 
     print(
         f"Planner decision time (ms), wind {WIND.speed_mps:g} m/s from {WIND.from_deg:g}°, every dock healthy"
@@ -262,14 +271,107 @@ async def _intake(
     ]
 
 
+async def _alert_to_takeoff(s: Settings, p: PlanningInputs, count: int) -> list[tuple[str, str, str, str]]:
+    """Alert accepted → arm sent, one alert at a time (the dock released after each)."""
+    from bench.executor import TimedDrone
+    from mission.api.live_hub import LiveHub
+    from mission.console_backend import MissionConsoleBackend
+    from mission.dispatch import Dispatcher
+    from mission.executor import ExecutorDeps
+    from mission.grid_service import GridService
+    from mission.payload_client import PayloadClient
+    from mission.runner import MissionRunner
+    from mission.store import SqlMissionStore
+    from tests.unit.mission.fakes_links import FakeDockLink
+
+    fire = s.alerts.types[AlertType.FIRE_SMOKE].model_copy(update={"dedup_radius_m": 0.0})
+    alerts = s.alerts.model_copy(
+        update={"sources": {"bench": AlertSource()}, "types": {**s.alerts.types, AlertType.FIRE_SMOKE: fire}}
+    )
+    settings = s.model_copy(update={"alerts": alerts})
+    fleet = reference_fleet(s, p)
+    planner = Planner(
+        dock_sites(fleet.registry), p.district.frame.to_local, target_s=p.target_s, router=p.router
+    )
+    drones = {e.drone_id: TimedDrone(e.drone_id, e.record.lat_deg, e.record.lon_deg) for e in fleet.registry}
+    docks = FakeDockLink()
+    latencies: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await SqlMissionStore.open(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        try:
+            dispatcher = Dispatcher(fleet, planner, store, lambda: WIND)
+            runner = MissionRunner(
+                ExecutorDeps(store, fleet, drones.__getitem__, docks, PayloadClient(docks))
+            )
+            intake = AlertIntake(store, alerts, alert_area(p, alerts))
+            async with httpx.AsyncClient() as http:
+                grid = GridService(store, s.leads, _NoVerifier(), http)
+                backend = MissionConsoleBackend(
+                    store=store,
+                    fleet=fleet,
+                    intake=intake,
+                    dispatcher=dispatcher,
+                    runner=runner,
+                    grid=grid,
+                    live=LiveHub(),
+                    planning=p,
+                    settings=settings,
+                )
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(runner.run())
+                    await runner.started()
+                    for lon, lat in _points(p, count, None, seed=5):
+                        t0 = time.perf_counter()
+                        decision = await backend.submit_alert(
+                            {"type": "fire_smoke", "lon": lon, "lat": lat}, "bench"
+                        )
+                        if decision.action is not IntakeAction.LAUNCH:
+                            raise RuntimeError(f"alert not launched: {decision.reason}")
+                        drone = await _armed(drones)
+                        latencies.append(drone.armed_at - t0)
+                        drone.armed_at = None
+                        for e in fleet.registry:
+                            busy_with = fleet.assignment(e.dock_id)
+                            if busy_with is not None:
+                                fleet.release(e.dock_id, busy_with)
+                        _healthy(fleet)
+                    runner.stop()
+        finally:
+            await store.close()
+    p50, p99 = _percentiles(latencies)
+    return [
+        (
+            "16 docks",
+            f"alert accepted -> takeoff command sent ({count} alerts, SQLite)",
+            f"{p50:.2f}",
+            f"{p99:.2f}",
+        )
+    ]
+
+
+async def _armed(drones: Mapping[str, Any]) -> Any:
+    """The drone whose ``arm`` was called (polled: the fake has no event)."""
+    while True:
+        for d in drones.values():
+            if d.armed_at is not None:
+                return d
+        await asyncio.sleep(0)
+
+
+class _NoVerifier:
+    async def request_verification(self, lead: Any) -> str | None:
+        return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--points-16", type=int, default=300, help="incident points for 16 docks")
     parser.add_argument("--points-1000", type=int, default=100, help="incident points for 1,000 docks")
     parser.add_argument("--alerts", type=int, default=2000, help="alerts through intake (0: skip)")
     parser.add_argument("--senders", type=int, default=8, help="concurrent alert senders")
+    parser.add_argument("--takeoffs", type=int, default=200, help="alerts for alert -> takeoff (0: skip)")
     args = parser.parse_args()
-    run(args.points_16, args.points_1000, args.alerts, args.senders)
+    run(args.points_16, args.points_1000, args.alerts, args.senders, args.takeoffs)
 
 
 if __name__ == "__main__":
