@@ -19,6 +19,7 @@ const state = {
   openMission: null,
   headings: new Map(),
   snapshots: 0,
+  gotoMission: null,
 };
 let map = null;
 let link = null;
@@ -229,7 +230,34 @@ function showTab(name) {
 
 // --- actions -----------------------------------------------------------------------------------
 
+function setGotoMode(mission) {
+  state.gotoMission = mission;
+  document.body.classList.toggle("goto-mode", Boolean(mission));
+  $("map-hint").textContent = mission ? `${t("goto_hint")} ${mission.id.slice(0, 8)}` : t("hint_launch");
+}
+
+async function pickGoto(mission, lon, lat) {
+  setGotoMode(null);
+  const body = document.createElement("div");
+  body.textContent = `${t("launch_point")}: ${lon.toFixed(5)}, ${lat.toFixed(5)}`;
+  const zone = keepoutAt(state.keepouts, lon, lat);
+  if (zone) body.append(Object.assign(document.createElement("p"), { className: "warn keepout-warning", textContent: `${t("in_keepout")}: ${zone.properties.name ?? ""}` }));
+  const ok = await confirmDialog(`${t("goto")} · ${mission.drone_id ?? mission.id.slice(0, 8)}`, body);
+  map.showPick(null);
+  if (!ok) return;
+  try {
+    await api(`/missions/${mission.id}/commands`, { method: "POST", body: { command: "goto", lon_deg: lon, lat_deg: lat } });
+    toast(`${t("goto")}: ${t("sent")}`);
+  } catch (err) {
+    toast(`${t("failed")}: ${err.message}`, "error");
+  }
+}
+
 async function pickPoint(lon, lat) {
+  if (state.gotoMission) {
+    await pickGoto(state.gotoMission, lon, lat);
+    return;
+  }
   const available = [...state.docks.values()].filter((d) => d.availability.available);
   const nearest = available
     .map((d) => ({ d, m: distanceM(d.lon_deg, d.lat_deg, lon, lat) }))
@@ -292,6 +320,10 @@ const actions = {
     render();
   },
   async command(mission, command) {
+    if (command === "goto") {
+      setGotoMode(state.gotoMission === mission ? null : mission);
+      return;
+    }
     let body = { command };
     if (command === "abort") {
       const reason = await confirmDialog(`${t("abort")} ${mission.id.slice(0, 8)}?`, "", t("abort_reason"));
@@ -373,6 +405,9 @@ function init() {
     render();
   });
   $("logout").addEventListener("click", logout);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && state.gotoMission) setGotoMode(null);
+  });
   for (const b of document.querySelectorAll(".tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
   $("login-form").addEventListener("submit", async (event) => {
     event.preventDefault();

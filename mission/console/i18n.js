@@ -25,6 +25,7 @@ const LABELS = {
     pending: "pending", priority: "priority", source: "source", promise_breached: "5-min promise breached",
     viewer_note: "Read-only: your role cannot launch or command",
     in_keepout: "This point is inside a keep-out zone",
+    goto: "Go to…", goto_hint: "Click the map: the new point for mission",
   },
   zh: {
     title: "Skyloop 指挥中心", logout: "退出", lang: "English",
@@ -51,6 +52,7 @@ const LABELS = {
     pending: "待处理", priority: "优先级", source: "来源", promise_breached: "超出5分钟承诺",
     viewer_note: "只读：当前角色不能起飞或下达指令",
     in_keepout: "该点位于禁飞区内",
+    goto: "飞往…", goto_hint: "点击地图，设定新目标点，任务",
   },
 };
 

@@ -55,6 +55,7 @@ export function renderMissions(root, state, can, act) {
           m.promise_breached ? h("span", { class: "warn" }, ` ${t("promise_breached")}`) : null),
         can ? h("div", { class: "actions" },
           h("button", { type: "button", "data-action": "hold", onclick: () => act.command(m, "hold") }, t("hold")),
+          h("button", { type: "button", "data-action": "goto", title: t("goto_hint"), onclick: () => act.command(m, "goto") }, t("goto")),
           h("button", { type: "button", "data-action": "return", onclick: () => act.command(m, "return") }, t("return")),
           h("button", { type: "button", "data-action": "speak", onclick: () => act.command(m, "speak") }, t("speak")),
           h("button", { type: "button", class: "danger", "data-action": "abort", onclick: () => act.command(m, "abort") }, t("abort"))) : null,

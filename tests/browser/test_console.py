@@ -44,6 +44,13 @@ def jpeg() -> bytes:
     return bytes(data)
 
 
+def sent_mission_id(console: Console) -> str:
+    """The id of the one mission the backend launched."""
+    ids = list(console.backend.store.missions)
+    assert len(ids) == 1
+    return str(ids[0])
+
+
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     k = math.radians(1) * 6371008.8
     return math.hypot((a[0] - b[0]) * k * math.cos(math.radians(a[1])), (a[1] - b[1]) * k)
@@ -92,6 +99,17 @@ async def test_launch_to_a_clicked_point(console: Console, page: Page, shots: Pa
     await page.click("#panel-missions .card.mission header")
     await expect(page.locator("#panel-missions .rejected li")).to_have_count(1)
     await page.screenshot(path=str(shots / "console-missions.png"))
+    # a new point for the mission: "Go to…", then a click on another landmark
+    lake = landmark("Longzi Lake")
+    await page.click("#panel-missions [data-action=goto]")
+    target = await screen_point(page, ".layer-landmarks g:has-text('Longzi Lake') .lm-dot")
+    await page.mouse.click(target["x"], target["y"])
+    await page.click("#confirm-ok")
+    await expect(page.locator("#toast")).to_contain_text("Go to")
+    gotos = [c for c in console.backend.commands if c.kind is CommandKind.GOTO]
+    assert len(gotos) == 1 and gotos[0].mission_id == sent_mission_id(console)
+    assert gotos[0].lon_deg is not None and gotos[0].lat_deg is not None
+    assert distance_m((gotos[0].lon_deg, gotos[0].lat_deg), lake) < 150.0
 
 
 async def test_coverage_layer_follows_a_busy_dock(console: Console, page: Page, shots: Path) -> None:
