@@ -91,7 +91,6 @@ async function refreshAll() {
   state.leads = new Map(leads.map((l) => [l.id, l]));
   state.incidents = new Map(incidents.map((i) => [i.id, i]));
   for (const m of missions) state.missions.set(m.id, m);
-  scheduleCoverage(0);
   render();
 }
 
@@ -122,6 +121,7 @@ function onLive(message) {
       const before = state.docks.get(message.dock.id);
       state.docks.set(message.dock.id, message.dock);
       if (!before || before.availability.available !== message.dock.availability.available) scheduleCoverage(300);
+      else if (Math.abs((before.state?.wind_mps ?? 0) - (message.dock.state?.wind_mps ?? 0)) >= 1.0) scheduleCoverage(1000);
       break;
     }
     case "drone":
@@ -166,12 +166,27 @@ function scheduleCoverage(delayMs) {
   coverageTimer = setTimeout(loadCoverage, delayMs);
 }
 
+// one coverage request at a time (the server computes it in seconds); changes meanwhile ask again
+let coverageBusy = false;
+let coverageDirty = false;
+
 async function loadCoverage() {
+  if (coverageBusy) {
+    coverageDirty = true;
+    return;
+  }
+  coverageBusy = true;
   try {
     state.coverage = await api("/coverage");
   } catch (err) {
     toast(`coverage: ${err.message}`, "error");
     return;
+  } finally {
+    coverageBusy = false;
+    if (coverageDirty) {
+      coverageDirty = false;
+      scheduleCoverage(0);
+    }
   }
   map.setCoverage(state.coverage);
   renderCoverageSummary();

@@ -93,7 +93,7 @@ async def console() -> AsyncIterator[Console]:
     for role in (Role.VIEWER, Role.DISPATCHER):
         _, tokens[role.value] = await issue_token(backend.store, f"{role.value}-1", role)
     port = free_port()
-    app = create_app(backend, ApiSettings(port=port, heartbeat_s=1.0), bootstrap_token=ADMIN_TOKEN)
+    app = create_app(backend, ApiSettings(port=port, heartbeat_s=30.0), bootstrap_token=ADMIN_TOKEN)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     await wait_started(server, task)

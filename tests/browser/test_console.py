@@ -131,6 +131,13 @@ async def test_coverage_layer_follows_a_busy_dock(console: Console, page: Page, 
     await expect(page.locator("#tooltip")).to_be_visible()
     await expect(page.locator("#tooltip")).to_contain_text("unavailable")
     await page.screenshot(path=str(shots / "console-coverage-busy.png"))
+    # stronger wind at a dock that stays available: the console asks for coverage again
+    await page.wait_for_load_state("networkidle")  # the busy docks' coverage requests are over
+    async with page.expect_request(lambda r: "/api/v1/coverage" in r.url, timeout=10_000):
+        manager.put_dock_state(
+            healthy_dock("D09", now_s, weather=replace(healthy_dock("D09", now_s).weather, wind_mps=7.5))
+        )
+    await expect(page.locator(".layer-docks [data-key=D09]")).to_have_class("dock dock-ok")
 
 
 async def test_a_lead_is_approved(console: Console, page: Page, shots: Path) -> None:
