@@ -45,7 +45,7 @@ async def test_tokens_roles_and_malformed_bodies(demo: DemoStack, api: httpx.Asy
 
 
 async def test_busy_nearest_dock_then_duplicates_and_gcj02(demo: DemoStack, api: httpx.AsyncClient) -> None:
-    await until(lambda: get_json(api, "/api/v1/docks"), _all_available, 60.0, "4 docks available")
+    await until(lambda: get_json(api, "/api/v1/docks"), all_available, 60.0, "4 docks available")
     r = await api.post("/api/v1/missions", json={"lon_deg": NEAR_D12[0], "lat_deg": NEAR_D12[1]})
     assert r.status_code == 202, r.text
     near = await _decision(api, r.json()["id"])
@@ -99,5 +99,5 @@ async def _decision(api: httpx.AsyncClient, mission_id: str) -> dict[str, Any]:
     return {**detail["decision"], "mission_id": mission_id}
 
 
-def _all_available(docks: list[dict[str, Any]]) -> bool:
+def all_available(docks: list[dict[str, Any]]) -> bool:
     return len(docks) == 4 and all(d["availability"]["available"] for d in docks)
