@@ -1,6 +1,7 @@
 """Supervision and weather through the HTTP API against the demo stack: a drone whose battery runs
-low on scene asks for relief, another dock's drone takes over the watch and the first comes home; and wind over the docks' launch
-limit grounds them (the decision stores why each was rejected; the breach is shown)."""
+low on scene asks for relief, another dock's drone takes over the watch and the first comes home;
+and wind over the docks' launch limit grounds them all (the decision stores why each was rejected,
+and the mission fails with the reason)."""
 
 from __future__ import annotations
 
