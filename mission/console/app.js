@@ -409,11 +409,33 @@ function onHover(kind, key, event) {
   tip.hidden = false;
 }
 
+// a click on a marker shows its row or card in the panels
+function onSelect(kind, key) {
+  const missionOf = (droneId) => [...state.missions.values()].find((m) => isActive(m) && m.drone_id === droneId);
+  const where = {
+    dock: ["docks", key],
+    lead: ["leads", key],
+    target: ["missions", key],
+    drone: ["missions", missionOf(key)?.id],
+  }[kind];
+  if (!where || !where[1]) return;
+  const [name, id] = where;
+  showTab(name);
+  if (name === "missions" && state.openMission !== id) actions.toggleMission({ id });
+  requestAnimationFrame(() => {
+    const row = document.querySelector(`#panel-${name} [data-id="${CSS.escape(id)}"]`);
+    if (!row) return;
+    row.scrollIntoView({ block: "nearest" });
+    row.classList.add("flash");
+    setTimeout(() => row.classList.remove("flash"), 1500);
+  });
+}
+
 // --- start -------------------------------------------------------------------------------------
 
 function init() {
   applyLabels();
-  map = new DistrictMap($("map"), { onPick: pickPoint, onHover });
+  map = new DistrictMap($("map"), { onPick: pickPoint, onHover, onSelect });
   $("lang").addEventListener("click", () => {
     setLang(currentLang() === "zh" ? "en" : "zh");
     renderCoverageSummary();

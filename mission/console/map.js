@@ -12,9 +12,10 @@ function el(name, attrs = {}, parent = null) {
 }
 
 export class DistrictMap {
-  constructor(svg, { onPick, onHover }) {
+  constructor(svg, { onPick, onHover, onSelect }) {
     this.svg = svg;
     this.onPick = onPick;
+    this.onSelect = onSelect;
     this.onHover = onHover;
     this.layers = {};
     for (const name of LAYERS) this.layers[name] = el("g", { class: `layer layer-${name}`, "data-layer": name }, svg);
@@ -132,7 +133,10 @@ export class DistrictMap {
   click(event) {
     if (!this.origin || (this.dragFrom && this.dragFrom.moved)) return;
     const target = event.target.closest("[data-kind]");
-    if (target) return; // a marker: its own handler
+    if (target) {
+      this.onSelect(target.dataset.kind, target.dataset.key);
+      return;
+    }
     if (!this.pickEnabled) return;
     const [x, y] = this.toMap(event);
     const [lon, lat] = this.unproject(x, y);

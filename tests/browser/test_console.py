@@ -130,6 +130,10 @@ async def test_coverage_layer_follows_a_busy_dock(console: Console, page: Page, 
     await page.hover(".layer-docks [data-key=D01]")
     await expect(page.locator("#tooltip")).to_be_visible()
     await expect(page.locator("#tooltip")).to_contain_text("unavailable")
+    # a click on a dock shows its row, with why it cannot launch, and launches nothing
+    await page.click(".layer-docks [data-key=D01]")
+    await expect(page.locator("#panel-docks tr[data-id=D01] .why")).to_contain_text("busy")
+    assert await page.locator("#confirm").is_hidden()
     await page.screenshot(path=str(shots / "console-coverage-busy.png"))
     # stronger wind at a dock that stays available: the console asks for coverage again
     await page.wait_for_load_state("networkidle")  # the busy docks' coverage requests are over
