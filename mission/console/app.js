@@ -1,9 +1,11 @@
 // The dispatcher's console: login, the live state of the fleet and missions, the map and panels.
 import { api, ApiError, LiveLink, storedToken, storeToken } from "./api.js";
-import { applyLabels, currentLang, setLang, t, tv } from "./i18n.js";
-import { confirmDialog, distanceM, keepoutAt } from "./dialogs.js";
+import { CoverageView } from "./coverage.js";
+import { applyLabels, currentLang, setLang, t } from "./i18n.js";
+import { confirmDialog, distanceM, headingDeg, keepoutAt } from "./dialogs.js";
 import { DistrictMap } from "./map.js";
 import { isActive, renderAlerts, renderDocks, renderLeads, renderMissions } from "./panels.js";
+import { tooltipLines } from "./tooltip.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -22,9 +24,9 @@ const state = {
   gotoMission: null,
 };
 let map = null;
+let coverage = null;
 let link = null;
 let tab = "alerts";
-let coverageTimer = null;
 let renderQueued = false;
 window.skyloop = state; // for the curious and for tests
 
@@ -115,17 +117,20 @@ function onLive(message) {
       state.docks = new Map(message.docks.map((d) => [d.id, d]));
       state.drones = new Map(message.drones.map((d) => [d.id, d]));
       for (const m of message.missions) state.missions.set(m.id, m);
-      scheduleCoverage(0);
+      coverage.schedule(0);
       break;
     case "dock": {
       const before = state.docks.get(message.dock.id);
       state.docks.set(message.dock.id, message.dock);
-      if (!before || before.availability.available !== message.dock.availability.available) scheduleCoverage(300);
-      else if (Math.abs((before.state?.wind_mps ?? 0) - (message.dock.state?.wind_mps ?? 0)) >= 1.0) scheduleCoverage(1000);
+      if (!before || before.availability.available !== message.dock.availability.available) coverage.schedule(300);
+      else if (Math.abs((before.state?.wind_mps ?? 0) - (message.dock.state?.wind_mps ?? 0)) >= 1.0) coverage.schedule(1000);
       break;
     }
     case "drone":
-      noteHeading(state.drones.get(message.drone.id), message.drone);
+      {
+        const heading = headingDeg(state.drones.get(message.drone.id), message.drone);
+        if (heading !== null) state.headings.set(message.drone.id, heading);
+      }
       state.drones.set(message.drone.id, message.drone);
       break;
     case "mission":
@@ -148,58 +153,6 @@ function onLive(message) {
       return; // heartbeat
   }
   render();
-}
-
-// heading from the last two positions (the telemetry carries none)
-function noteHeading(before, after) {
-  const a = before?.state;
-  const b = after.state;
-  if (!a || !b || a.lon_deg === null || b.lon_deg === null) return;
-  const dx = (b.lon_deg - a.lon_deg) * Math.cos((b.lat_deg * Math.PI) / 180);
-  const dy = b.lat_deg - a.lat_deg;
-  if (Math.hypot(dx, dy) < 1e-7) return;
-  state.headings.set(after.id, (Math.atan2(dx, dy) * 180) / Math.PI);
-}
-
-function scheduleCoverage(delayMs) {
-  clearTimeout(coverageTimer);
-  coverageTimer = setTimeout(loadCoverage, delayMs);
-}
-
-// one coverage request at a time (the server computes it in seconds); changes meanwhile ask again
-let coverageBusy = false;
-let coverageDirty = false;
-
-async function loadCoverage() {
-  if (coverageBusy) {
-    coverageDirty = true;
-    return;
-  }
-  coverageBusy = true;
-  try {
-    state.coverage = await api("/coverage");
-  } catch (err) {
-    toast(`coverage: ${err.message}`, "error");
-    return;
-  } finally {
-    coverageBusy = false;
-    if (coverageDirty) {
-      coverageDirty = false;
-      scheduleCoverage(0);
-    }
-  }
-  map.setCoverage(state.coverage);
-  renderCoverageSummary();
-}
-
-function renderCoverageSummary() {
-  const c = state.coverage;
-  const box = $("coverage-summary");
-  if (!c) return;
-  const worst = c.worst_response_s === null ? t("never") : `${Math.round(c.worst_response_s)} s`;
-  box.className = `coverage-summary ${c.guarantee_holds ? "ok" : "broken"}`;
-  box.dataset.coveredFraction = c.covered_fraction.toFixed(4);
-  box.textContent = `${t("covered")} ${(c.covered_fraction * 100).toFixed(1)}% · ${t("worst")} ${worst} · ${c.available.length}/${c.available.length + Object.keys(c.unavailable).length} ${t("tab_docks")} · ${c.guarantee_holds ? t("guarantee_ok") : t("guarantee_broken")}`;
 }
 
 async function loadMission(id) {
@@ -377,31 +330,11 @@ const actions = {
 
 function onHover(kind, key, event) {
   const tip = $("tooltip");
-  if (!kind) {
+  const lines = kind ? tooltipLines(state, kind, key) : null;
+  if (!lines) {
     tip.hidden = true;
     return;
   }
-  let lines = [];
-  if (kind === "dock") {
-    const d = state.docks.get(key);
-    if (!d) return;
-    lines = [`${d.id} ${d.name}`, d.availability.available ? t("available") : t("unavailable"),
-      ...d.availability.reasons.map((r) => `• ${r.text}`), ...(d.availability.notes ?? []).map((n) => `· ${n}`)];
-  } else if (kind === "drone") {
-    const d = state.drones.get(key);
-    if (!d?.state) return;
-    lines = [d.id, `${t("battery")} ${Math.round(d.state.battery_pct ?? 0)}% · ${Math.round(d.state.rel_alt_m ?? 0)} m · ${d.state.flight_mode}`];
-  } else if (kind === "lead") {
-    const l = state.leads.get(key);
-    if (!l) return;
-    lines = [`${tv(l.class_name)} ${(l.confidence * 100).toFixed(0)}%`, tv(l.status)];
-  } else if (kind === "incident") {
-    const i = state.incidents.get(key);
-    if (!i) return;
-    lines = [`${tv(i.type)} · ${t("priority")} ${i.priority}`, tv(i.status)];
-  } else if (kind === "worst" && state.coverage) {
-    lines = [`${t("worst")} ${state.coverage.worst_response_s === null ? t("never") : Math.round(state.coverage.worst_response_s) + " s"}`];
-  } else return;
   tip.replaceChildren(...lines.map((line) => Object.assign(document.createElement("div"), { textContent: line })));
   const box = $("map").getBoundingClientRect();
   tip.style.left = `${event.clientX - box.left + 14}px`;
@@ -436,9 +369,10 @@ function onSelect(kind, key) {
 function init() {
   applyLabels();
   map = new DistrictMap($("map"), { onPick: pickPoint, onHover, onSelect });
+  coverage = new CoverageView(map, $("coverage-summary"), state, (err) => toast(`coverage: ${err.message}`, "error"));
   $("lang").addEventListener("click", () => {
     setLang(currentLang() === "zh" ? "en" : "zh");
-    renderCoverageSummary();
+    coverage.renderSummary();
     render();
   });
   $("logout").addEventListener("click", logout);

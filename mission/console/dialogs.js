@@ -1,5 +1,5 @@
 // Dialogs and small geometry helpers of the console: the confirmation dialog (optionally asking
-// for a text), point-in-keep-out and straight-line distance on lon/lat.
+// for a text), point-in-keep-out, straight-line distance and heading on lon/lat.
 
 const $ = (id) => document.getElementById(id);
 
@@ -56,3 +56,14 @@ export function distanceM(lon0, lat0, lon1, lat1) {
   return Math.hypot(x, y) * 6371008.8;
 }
 
+
+// heading from the last two positions (the telemetry carries none)
+export function headingDeg(before, after) {
+  const a = before?.state;
+  const b = after.state;
+  if (!a || !b || a.lon_deg === null || b.lon_deg === null) return null;
+  const dx = (b.lon_deg - a.lon_deg) * Math.cos((b.lat_deg * Math.PI) / 180);
+  const dy = b.lat_deg - a.lat_deg;
+  if (Math.hypot(dx, dy) < 1e-7) return null;
+  return (Math.atan2(dx, dy) * 180) / Math.PI;
+}

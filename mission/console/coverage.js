@@ -1,0 +1,54 @@
+// The coverage layer: GET /api/v1/coverage (geo's report for the docks available now), drawn on the
+// map and summed up in the header. One request at a time (the server needs up to seconds);
+// changes meanwhile ask again once it is done.
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+
+export class CoverageView {
+  constructor(map, summary, state, onError) {
+    this.map = map;
+    this.summary = summary;
+    this.state = state;
+    this.onError = onError;
+    this.timer = null;
+    this.busy = false;
+    this.dirty = false;
+  }
+
+  schedule(delayMs) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.load(), delayMs);
+  }
+
+  async load() {
+    if (this.busy) {
+      this.dirty = true;
+      return;
+    }
+    this.busy = true;
+    try {
+      this.state.coverage = await api("/coverage");
+    } catch (err) {
+      this.onError(err);
+      return;
+    } finally {
+      this.busy = false;
+      if (this.dirty) {
+        this.dirty = false;
+        this.schedule(0);
+      }
+    }
+    this.map.setCoverage(this.state.coverage);
+    this.renderSummary();
+  }
+
+  renderSummary() {
+    const c = this.state.coverage;
+    if (!c) return;
+    const worst = c.worst_response_s === null ? t("never") : `${Math.round(c.worst_response_s)} s`;
+    const docks = `${c.available.length}/${c.available.length + Object.keys(c.unavailable).length} ${t("tab_docks")}`;
+    this.summary.className = `coverage-summary ${c.guarantee_holds ? "ok" : "broken"}`;
+    this.summary.dataset.coveredFraction = c.covered_fraction.toFixed(4);
+    this.summary.textContent = `${t("covered")} ${(c.covered_fraction * 100).toFixed(1)}% · ${t("worst")} ${worst} · ${docks} · ${c.guarantee_holds ? t("guarantee_ok") : t("guarantee_broken")}`;
+  }
+}
