@@ -28,6 +28,7 @@ let coverage = null;
 let link = null;
 let tab = "alerts";
 let renderQueued = false;
+const imageCache = new Map();
 window.skyloop = state; // for the curious and for tests
 
 const canDispatch = () => state.me && (state.me.role === "dispatcher" || state.me.role === "admin");
@@ -152,7 +153,7 @@ function onLive(message) {
     default:
       return; // heartbeat
   }
-  render();
+  render(message.type);
 }
 
 async function loadMission(id) {
@@ -162,7 +163,14 @@ async function loadMission(id) {
 
 // --- rendering ---------------------------------------------------------------------------------
 
-function render() {
+// What changed since the last frame: the map is cheap to redraw; a panel is rebuilt only when its
+// data changed (drone telemetry, many times a second, touches the map alone).
+const PANELS_OF = { snapshot: ["missions", "docks"], dock: ["docks"], drone: [], mission: ["missions"],
+  mission_event: ["missions"], alert: ["alerts"], incident: [], lead: ["leads"] };
+const dirtyPanels = new Set(["alerts", "missions", "leads", "docks"]);
+
+function render(kind = null) {
+  for (const name of kind === null ? ["alerts", "missions", "leads", "docks"] : PANELS_OF[kind] ?? []) dirtyPanels.add(name);
   if (renderQueued) return;
   renderQueued = true;
   requestAnimationFrame(() => {
@@ -184,10 +192,11 @@ function draw() {
   }));
   map.setPoints("targets", active, "target");
   const can = canDispatch();
-  $("count-alerts").textContent = renderAlerts($("panel-alerts"), state, can, actions) || "";
-  $("count-missions").textContent = renderMissions($("panel-missions"), state, can, actions) || "";
-  $("count-leads").textContent = renderLeads($("panel-leads"), state, can, actions) || "";
-  $("count-docks").textContent = `${renderDocks($("panel-docks"), state)}/${docks.length}`;
+  if (dirtyPanels.has("alerts")) $("count-alerts").textContent = renderAlerts($("panel-alerts"), state, can, actions) || "";
+  if (dirtyPanels.has("missions")) $("count-missions").textContent = renderMissions($("panel-missions"), state, can, actions) || "";
+  if (dirtyPanels.has("leads")) $("count-leads").textContent = renderLeads($("panel-leads"), state, can, actions) || "";
+  if (dirtyPanels.has("docks")) $("count-docks").textContent = `${renderDocks($("panel-docks"), state)}/${docks.length}`;
+  dirtyPanels.clear();
 }
 
 function showTab(name) {
@@ -316,15 +325,19 @@ const actions = {
     if (state.openMission) loadMission(mission.id);
     render();
   },
+  // pictures need the token: fetched once each, kept as blob URLs
   async loadImage(img) {
     const url = img.dataset.src;
     img.removeAttribute("data-src");
-    try {
-      const response = await fetch(url, { headers: { Authorization: `Bearer ${storedToken()}` } });
-      if (response.ok) img.src = URL.createObjectURL(await response.blob());
-    } catch {
-      img.alt = "snapshot unavailable";
+    if (!imageCache.has(url)) {
+      imageCache.set(url, fetch(url, { headers: { Authorization: `Bearer ${storedToken()}` } })
+        .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(r.statusText))))
+        .then((blob) => URL.createObjectURL(blob))
+        .catch(() => { imageCache.delete(url); return null; }));
     }
+    const src = await imageCache.get(url);
+    if (src) img.src = src;
+    else img.alt = "snapshot unavailable";
   },
 };
 
