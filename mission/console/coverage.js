@@ -40,6 +40,13 @@ export class CoverageView {
     }
     this.map.setCoverage(this.state.coverage);
     this.renderSummary();
+    // the report was computed from availability at request time; live messages carry the state at
+    // send time, so a dock that flipped and flipped back in between shows no change: ask again
+    // while the report and the dock list disagree
+    const c = this.state.coverage;
+    const planned = new Set([...c.available, ...Object.keys(c.unavailable)]);
+    const live = [...this.state.docks.values()].filter((d) => planned.has(d.id) && d.availability.available);
+    if (live.map((d) => d.id).sort().join() !== [...c.available].sort().join()) this.schedule(2000);
   }
 
   renderSummary() {
