@@ -45,8 +45,11 @@ export class CoverageView {
     // while the report and the dock list disagree
     const c = this.state.coverage;
     const planned = new Set([...c.available, ...Object.keys(c.unavailable)]);
-    const live = [...this.state.docks.values()].filter((d) => planned.has(d.id) && d.availability.available);
-    if (live.map((d) => d.id).sort().join() !== [...c.available].sort().join()) this.schedule(2000);
+    const grounded = new Set(c.grounded);
+    const live = [...this.state.docks.values()].filter((d) => planned.has(d.id) && !grounded.has(d.id) && d.availability.available);
+    const agree = live.map((d) => d.id).sort().join() === c.available.filter((id) => !grounded.has(id)).sort().join();
+    this.retries = agree ? 0 : (this.retries ?? 0) + 1;
+    if (!agree && this.retries <= 5) this.schedule(2000);
   }
 
   renderSummary() {
