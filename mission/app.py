@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import socket
 from collections.abc import Coroutine, Mapping, Sequence
@@ -40,6 +41,7 @@ from mission.alert_intake import AlertIntake, alert_area
 from mission.alerts import AlertDecision
 from mission.alerts_mqtt import AlertSubscriber
 from mission.api.app import create_app
+from mission.api.auth import BOOTSTRAP_ENV, ensure_bootstrap_token
 from mission.api.live_hub import LiveHub
 from mission.app_fleet import FleetSide
 from mission.console_backend import MissionConsoleBackend
@@ -136,6 +138,11 @@ class MissionControl:
         sql = await SqlMissionStore.open(self.store_url, migrate=True)
         store = self.store = LiveStore(sql, self.live)
         try:
+            token = (
+                self.bootstrap_token if self.bootstrap_token is not None else os.environ.get(BOOTSTRAP_ENV)
+            )
+            if await ensure_bootstrap_token(store, token):  # a bad token stops the start here (ValueError)
+                log.info("bootstrap admin token stored")
             fleet = FleetSide(s, self.broker_url, self.drone_specs, registry=self.registry, clock=self.clock)
             if s.fleet.state_file is None:
                 fleet.manager.store = SqlFleetStateStore(sql)  # the fleet state lives in the store
