@@ -7,7 +7,7 @@ thread."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 from fleet.manager import FleetManager
 from mission.api.backend import LiveItem
@@ -36,12 +36,18 @@ class LiveQueue:
             self._hub.discard(self)
             self.offer(None)
 
-    async def _items(self) -> AsyncIterator[LiveItem]:
-        while (item := await self._queue.get()) is not None:
-            yield item
+    def __aiter__(self) -> LiveQueue:
+        return self
 
-    def __aiter__(self) -> AsyncIterator[LiveItem]:
-        return self._items()
+    async def __anext__(self) -> LiveItem:
+        """The next item. Safe to cancel (``asyncio.wait_for`` for heartbeats): a cancelled wait
+        loses nothing and the iteration goes on, unlike an async generator, which a cancellation
+        would finish."""
+        item = await self._queue.get()
+        if item is None:
+            self._queue.put_nowait(None)  # stay finished for later calls
+            raise StopAsyncIteration
+        return item
 
 
 class LiveHub:

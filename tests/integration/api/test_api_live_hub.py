@@ -3,6 +3,10 @@ without blocking the publisher, fleet events arrive, and closing ends the iterat
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from fleet.model import FleetEvent
 from mission.api.live_hub import LiveHub
 from mission.model import Mission
@@ -52,3 +56,18 @@ async def test_fleet_events_are_published_until_unfollowed() -> None:
     sub.close()
     items = await drain(sub)
     assert items and all(isinstance(e, FleetEvent) and e.dock_id == dock_id for e in items)
+
+
+async def test_a_cancelled_wait_loses_nothing_and_the_stream_goes_on() -> None:
+    """The live route waits with a heartbeat timeout; a timed-out wait must not end the stream."""
+    hub = LiveHub()
+    sub = hub.subscribe()
+    stream = aiter(sub)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(anext(stream), 0.01)
+    hub.publish(mission(1))
+    item = await asyncio.wait_for(anext(stream), 1.0)
+    assert item.id == "M1"  # type: ignore[union-attr]
+    sub.close()
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
