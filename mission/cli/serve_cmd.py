@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from docks.broker_url import EMBEDDED, parse_broker_url
+from fleet.errors import DroneError
 from fleet.registry import FleetConfigError
 from mission.cli.errors import CliError
 from mission.settings import Settings, SettingsError, load_settings
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(_serve(settings, args.host, args.port))
     except KeyboardInterrupt:
         print("\nstopped.")
-    except (FleetConfigError, ValueError) as exc:
+    except (FleetConfigError, DroneError, ValueError) as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot start mission control: {exc}") from None
