@@ -204,12 +204,6 @@ class MissionControl:
             request_relief=self._relief,
         )
         runner = self.runner = MissionRunner(deps)
-        self._runner_task = spawn(runner.run(), "mission-runner")
-        await runner.started()
-        await self._telemetry_of_unfinished(store, fleet)
-        self.recovered = await recover(store, runner, fleet.drones.drone, registry)
-        if self.recovered:
-            log.info("recovered %d unfinished mission(s)", len(self.recovered))
 
         verifier = self.verifier = RevisitVerifier(
             store,
@@ -223,10 +217,6 @@ class MissionControl:
         verifier.attach()
         grid = self.grid = GridService(store, s.leads, verifier, http, attribute=self._attribute)
         verifier.callbacks = grid.callbacks
-        grid_started = asyncio.Event()
-        self._grid_task = spawn(self._hold(grid.start, fleet.dock_link, grid_started), "grid-service")
-        await grid_started.wait()
-
         backend = self.backend = MissionConsoleBackend(
             store=store,
             fleet=manager,
@@ -239,6 +229,18 @@ class MissionControl:
             settings=s,
             checks={"broker": self._broker_up},
         )
+        # Everything is built: missions recovered now may ask for relief at once, and pending
+        # verifications launch missions through the backend.
+        self._runner_task = spawn(runner.run(), "mission-runner")
+        await runner.started()
+        await self._telemetry_of_unfinished(store, fleet)
+        self.recovered = await recover(store, runner, fleet.drones.drone, registry)
+        if self.recovered:
+            log.info("recovered %d unfinished mission(s)", len(self.recovered))
+        grid_started = asyncio.Event()
+        self._grid_task = spawn(self._hold(grid.start, fleet.dock_link, grid_started), "grid-service")
+        await grid_started.wait()
+
         self.alerts = AlertSubscriber.from_settings(s, self.broker_url, intake.submit, self._on_alert)
         spawn(self.alerts.run(), "alert-subscriber")
         spawn(self._retry_verifications(), "verification-retry")
