@@ -75,7 +75,8 @@ class MissionControl:
 
     ``drones``: how to reach each drone (``[drones]`` for ``serve``, the sim world's for the demo);
     ``payload_serials``: drone id → payload computer serial (default: the same string);
-    ``port`` 0 picks a free port (``url`` tells which once ``ready`` is set)."""
+    the API's socket is bound at construction (``port`` 0: a free one), so ``url`` is known before
+    :meth:`run`; ``ready`` is set once it serves."""
 
     def __init__(
         self,
