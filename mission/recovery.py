@@ -62,14 +62,25 @@ def resume_inputs(
     if not heard:
         return (LinkLost("no telemetry after mission control restarted"),)
     assert telemetry is not None
-    flying = bool(telemetry.in_air)
+    flying = _flying(telemetry)
     if st is S.LAUNCHING:
         return (Airborne(),) if flying else (Resumed(),)
+    if flying is None:  # a fresh link has not said yet: never conclude "landed" from silence
+        return (LinkLost("in-air state unknown after mission control restarted"),)
     if not flying:
         return (Landed(dock_under),)
     if policy is ResumePolicy.BRING_HOME and st in ON_TASK:
         return (Return("recovery"),)
     return (Resumed(),)
+
+
+def _flying(telemetry: DroneTelemetry) -> bool | None:
+    """In the air? From the autopilot's in-air flag, else from the height above home; None if unknown."""
+    if telemetry.in_air is not None:
+        return telemetry.in_air
+    if telemetry.position is not None:
+        return telemetry.position.rel_alt_m > 2.0
+    return None
 
 
 async def recover(

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run mission control with a simulated 16-dock fleet")
     p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="settings TOML")
     p.add_argument("--speed", type=float, default=10.0, help="sim speed-up factor (default 10)")
-    p.add_argument("--port", type=int, default=8000, help="console/API port (default 8000)")
+    p.add_argument("--port", type=int, default=8000, help="console/API port (default 8000; 0: any free port)")
     p.add_argument(
         "--scenario",
         default=None,
@@ -57,8 +57,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _check(args: argparse.Namespace) -> None:
     if not (math.isfinite(args.speed) and 0 < args.speed <= 100):
         raise CliError(f"--speed must be within (0, 100], got {args.speed}")
-    if not 1 <= args.port <= 65535:
-        raise CliError(f"--port must be within 1..65535, got {args.port}")
+    if not 0 <= args.port <= 65535:
+        raise CliError(f"--port must be within 0..65535 (0: any free port), got {args.port}")
     if args.scenario is not None and args.scenario not in SCENARIOS:
         raise CliError(f"unknown --scenario {args.scenario!r} (known: {', '.join(SCENARIOS)})")
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):

@@ -9,7 +9,20 @@ from mission.cli import main
 
 def test_a_short_run_shows_endpoints_and_the_fleet(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
-        ["demo", "--no-coverage", "--docks", "2", "--speed", "20", "--duration", "30", "--every", "0.5"]
+        [
+            "demo",
+            "--no-coverage",
+            "--docks",
+            "2",
+            "--speed",
+            "20",
+            "--duration",
+            "30",
+            "--every",
+            "0.5",
+            "--port",
+            "0",
+        ]
     )
     out, _ = capsys.readouterr()
     assert code == 0

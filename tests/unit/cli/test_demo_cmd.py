@@ -12,7 +12,7 @@ from mission.cli import main
     [
         (["--speed", "0"], "--speed must be within (0, 100]"),
         (["--speed", "nan"], "--speed"),
-        (["--port", "70000"], "--port must be within 1..65535"),
+        (["--port", "70000"], "--port must be within 0..65535"),
         (["--scenario", "volcano"], "unknown --scenario 'volcano' (known: fire-at-longhu,"),
         (["--duration", "-5"], "--duration must be a positive number"),
         (["--docks", "0"], "--docks must be within 1..200"),

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from fleet.drone_model import DroneTelemetry, LinkState
+from fleet.drone_model import DroneTelemetry, LinkState, Position
 from mission import lifecycle_types as fx
 from mission.lifecycle import LifecycleParams, transition
 from mission.model import Mission, MissionState
@@ -42,8 +42,11 @@ def test_resumed_reissues_what_the_state_needs(state: MissionState) -> None:
     assert [e.name for e in t.effects] == RESUMED[state]
 
 
-def flying(in_air: bool, link: LinkState = LinkState.ONLINE) -> DroneTelemetry:
-    return DroneTelemetry("u1", link=link, in_air=in_air)
+def flying(
+    in_air: bool | None, link: LinkState = LinkState.ONLINE, rel_alt_m: float | None = None
+) -> DroneTelemetry:
+    position = None if rel_alt_m is None else Position(34.75, 113.70, 100.0 + rel_alt_m, rel_alt_m)
+    return DroneTelemetry("u1", link=link, in_air=in_air, position=position)
 
 
 @pytest.mark.parametrize(
@@ -60,6 +63,10 @@ def flying(in_air: bool, link: LinkState = LinkState.ONLINE) -> DroneTelemetry:
         (S.RETURNING, flying(True), None, ["resumed"]),
         (S.ON_SCENE, None, None, ["link_lost"]),
         (S.ON_SCENE, flying(True, LinkState.OFFLINE), None, ["link_lost"]),
+        # A fresh link that has not reported in-air yet: judged by height, never "landed" by silence.
+        (S.EN_ROUTE, flying(None), None, ["link_lost"]),
+        (S.EN_ROUTE, flying(None, rel_alt_m=80.0), None, ["resumed"]),
+        (S.SUPERVISING, flying(None, rel_alt_m=0.1), "d1", ["landed"]),
     ],
 )
 def test_resume_inputs_follow_live_telemetry(
