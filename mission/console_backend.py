@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from fleet.manager import FleetManager
+from fleet.model import SortieSpec
 from mission.alert_intake import AlertIntake
 from mission.alerts import AlertDecision, IntakeAction
 from mission.api.backend import (
@@ -42,10 +43,11 @@ from mission.geo_config import PlanningInputs
 from mission.grid_callbacks import CallbackResult
 from mission.grid_service import GridService
 from mission.leads import LeadError
-from mission.lifecycle_types import Abort, RequestRelief
+from mission.lifecycle_types import Abort, RequestRelief, Retasked
 from mission.live_feed import LiveStore
 from mission.model import (
     AlertType,
+    DispatchDecision,
     Incident,
     IncidentStatus,
     Lead,
@@ -57,6 +59,7 @@ from mission.model import (
     utc_now,
 )
 from mission.ports import MissionStore, NotFound
+from mission.retask_policy import retaskable_now
 from mission.runner import MissionRunner, UnknownMission
 from mission.settings import Settings
 
@@ -64,6 +67,9 @@ log = logging.getLogger(__name__)
 
 #: How long a launch waits for its run to take the planner's decision before answering.
 PLANNED_WAIT_S = 2.0
+
+#: The ``mission_id`` of a launch preview's decision (never stored).
+PREVIEW_ID = "preview"
 
 #: A component's health check for ``/healthz`` (e.g. the broker link's ``connected``).
 HealthCheck = Callable[[], Awaitable[bool]]
@@ -194,7 +200,10 @@ class MissionConsoleBackend:
         )
         await self.runner.launch(mission)
         try:
-            result = await self.dispatcher.dispatch(mission)
+            retaskable = await retaskable_now(
+                self.runner, self._store, self.settings.missions.retask, incident.priority
+            )
+            result = await self.dispatcher.dispatch(mission, retaskable)
         except Exception as exc:
             self.launch_failures += 1
             log.exception("mission %s: dispatch failed", mission.id)
@@ -202,6 +211,8 @@ class MissionConsoleBackend:
             raise CommandRejected(f"mission {mission.id} could not be dispatched: {exc}") from exc
         # the stored mission rows come by on the live stream when the store is a LiveStore
         sub = self.live.subscribe() if isinstance(self._store, LiveStore) else None
+        if result.superseded is not None:  # its drone is handed over in the air: it ends first
+            self.runner.send(result.superseded, Retasked(mission.id))
         self.runner.send(mission.id, result.planned)
         self.launched += 1
         if result.decision.dock_id is not None and incident.status is IncidentStatus.OPEN:
@@ -261,6 +272,14 @@ class MissionConsoleBackend:
             return await self._store.get_mission(mission.id)
 
     # --- missions and leads ----------------------------------------------------------------------
+
+    async def preview_launch(self, lon_deg: float, lat_deg: float) -> DispatchDecision:
+        """The dispatcher's planner on the fleet's candidates now, in the wind it plans with; nothing
+        is stored or reserved (a launch that follows plans again and may differ if the fleet moved)."""
+        d = self.dispatcher
+        wind = d.wind()
+        spec = SortieSpec(lon_deg, lat_deg, d.on_scene_s, wind=wind)
+        return d.planner.plan(PREVIEW_ID, lon_deg, lat_deg, d.fleet.candidates(spec), wind)
 
     async def command(self, command: OperatorCommand) -> Mission:
         if command.kind is CommandKind.LAUNCH:

@@ -23,7 +23,15 @@ from typing import Any, Protocol
 
 from fleet.model import Availability, DockState, DroneState, FleetEvent
 from mission.alerts import AlertDecision
-from mission.model import Alert, Incident, Lead, Mission, MissionEvent, OutboxMessage
+from mission.model import (
+    Alert,
+    DispatchDecision,
+    Incident,
+    Lead,
+    Mission,
+    MissionEvent,
+    OutboxMessage,
+)
 from mission.ports import MissionStore
 
 
@@ -148,6 +156,12 @@ class ConsoleBackend(Protocol):
         ...
 
     # missions and leads
+    async def preview_launch(self, lon_deg: float, lat_deg: float) -> DispatchDecision:
+        """What the planner would decide for a launch to (lon, lat) now — dock, drone, ETA and every
+        rejected option — without storing, reserving or launching anything (``mission_id`` is
+        ``"preview"``)."""
+        ...
+
     async def command(self, command: OperatorCommand) -> Mission:
         """Carry out an operator command; the launched or commanded mission comes back."""
         ...

@@ -2,7 +2,8 @@
 import { api, ApiError, LiveLink, storedToken, storeToken } from "./api.js";
 import { CoverageView } from "./coverage.js";
 import { applyLabels, currentLang, setLang, t } from "./i18n.js";
-import { confirmDialog, distanceM, headingDeg, keepoutAt } from "./dialogs.js";
+import { confirmDialog, headingDeg, keepoutAt } from "./dialogs.js";
+import { launchPreviewBody } from "./launch_preview.js";
 import { DistrictMap } from "./map.js";
 import { isActive, renderAlerts, renderDocks, renderLeads, renderMissions } from "./panels.js";
 import { tooltipLines } from "./tooltip.js";
@@ -235,25 +236,7 @@ async function pickPoint(lon, lat) {
     await pickGoto(state.gotoMission, lon, lat);
     return;
   }
-  const available = [...state.docks.values()].filter((d) => d.availability.available);
-  const nearest = available
-    .map((d) => ({ d, m: distanceM(d.lon_deg, d.lat_deg, lon, lat) }))
-    .sort((a, b) => a.m - b.m)[0];
-  const body = document.createElement("div");
-  body.innerHTML = "";
-  const rows = [
-    [t("launch_point"), `${lon.toFixed(5)}, ${lat.toFixed(5)}`],
-    [t("launch_dock"), nearest ? `${nearest.d.id} ${nearest.d.name} · ${t("launch_distance")} ${(nearest.m / 1000).toFixed(2)} km` : "–"],
-  ];
-  const dl = document.createElement("dl");
-  for (const [k, v] of rows) {
-    const dt = document.createElement("dt");
-    dt.textContent = k;
-    const dd = document.createElement("dd");
-    dd.textContent = v;
-    dl.append(dt, dd);
-  }
-  body.append(dl);
+  const body = await launchPreviewBody(lon, lat, state.docks);
   const zone = keepoutAt(state.keepouts, lon, lat);
   if (zone) {
     const warning = document.createElement("p");

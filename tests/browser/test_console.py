@@ -83,9 +83,11 @@ async def test_launch_to_a_clicked_point(console: Console, page: Page, shots: Pa
     await page.mouse.click(target["x"], target["y"])
     dialog = page.locator("#confirm")
     await expect(dialog).to_be_visible()
-    await expect(page.locator("#confirm-body")).to_contain_text("D")  # the nearest available dock
-    # the station sits inside its own keep-out zone (config/keepout.geojson): the dialog says so
+    # the station sits inside its own keep-out zone (config/keepout.geojson): the dialog says so,
+    # and the planner's preview sends nothing there (every dock rejected for the keep-out)
     await expect(page.locator("#confirm-body .keepout-warning")).to_be_visible()
+    await expect(page.locator("#preview-promise")).to_have_attribute("data-breached", "true")
+    await expect(page.locator("#preview-rejected li").first).to_contain_text("keep-out")
     await page.screenshot(path=str(shots / "console-launch.png"))
     await page.click("#confirm-ok")
     await expect(page.locator("#panel-missions .card.mission")).to_have_count(1)
@@ -110,6 +112,36 @@ async def test_launch_to_a_clicked_point(console: Console, page: Page, shots: Pa
     assert len(gotos) == 1 and gotos[0].mission_id == sent_mission_id(console)
     assert gotos[0].lon_deg is not None and gotos[0].lat_deg is not None
     assert distance_m((gotos[0].lon_deg, gotos[0].lat_deg), lake) < 150.0
+
+
+async def test_launch_preview_shows_the_planners_dock_and_eta(console: Console, page: Page) -> None:
+    await log_in(page, console)
+    lake = landmark("Longzi Lake")
+    target = await screen_point(page, ".layer-landmarks g:has-text('Longzi Lake') .lm-dot")
+
+    async def preview_shown() -> tuple[str, str]:
+        await page.mouse.click(target["x"], target["y"])
+        await expect(page.locator("#confirm")).to_be_visible()
+        await expect(page.locator("#preview-eta")).to_be_visible()
+        dock = (await page.locator("#preview-dock").inner_text()).split()[0]
+        eta = await page.locator("#preview-eta").inner_text()
+        return dock, eta
+
+    dock, eta = await preview_shown()
+    planned = await console.backend.preview_launch(*lake)  # the planner, at the landmark itself
+    assert dock == planned.dock_id and planned.eta_s is not None
+    assert abs(int(eta.removesuffix(" s")) - planned.eta_s) < 15.0  # the click is within ~30 m
+    breached = await page.locator("#preview-promise").get_attribute("data-breached")
+    assert breached == str(planned.promise_breached).lower()
+    assert await page.locator("#preview-rejected li").count() == 4  # the nearest 4 of 15 not chosen
+    await page.click("#confirm-cancel")
+    assert console.backend.store.missions == {} and console.backend.commands == []
+    # that dock busy: the next preview names another dock and says why the first was passed over
+    console.backend.manager.assign(dock, "M-elsewhere")
+    second, _ = await preview_shown()
+    assert second != dock
+    await expect(page.locator(f"#preview-rejected li[data-dock={dock}]")).to_be_visible()
+    await page.click("#confirm-cancel")
 
 
 async def test_coverage_layer_follows_a_busy_dock(console: Console, page: Page, shots: Path) -> None:

@@ -37,6 +37,22 @@ async def list_missions(
     return [MissionOut.model_validate(m) for m in await backend.store.list_missions(active, limit)]
 
 
+@router.get(
+    "/missions/preview",
+    response_model=DecisionOut,
+    summary="What the planner would decide for a launch to a point now (nothing is stored or reserved)",
+)
+async def preview_launch(
+    backend: BackendDep,
+    _: Dispatcher,
+    lon: Annotated[float, Query(ge=-180, le=180, description="longitude, degrees")],
+    lat: Annotated[float, Query(ge=-90, le=90, description="latitude, degrees")],
+) -> DecisionOut:
+    """The dock and drone the planner would send, the ETA, whether the promise holds and every
+    rejected option with its reason; ``dock_id`` null: nothing can go."""
+    return DecisionOut.model_validate(await backend.preview_launch(lon, lat))
+
+
 @router.get("/missions/{mission_id}", response_model=MissionDetailOut, summary="A mission in full")
 async def get_mission(mission_id: str, backend: BackendDep, _: Viewer) -> MissionDetailOut:
     mission = await backend.store.get_mission(mission_id)

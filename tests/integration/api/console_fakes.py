@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from fleet.manager import FleetManager
+from fleet.model import SortieSpec
 from geo.model import Wind
 from mission.alert_intake import AlertIntake
 from mission.alerts import AlertArea, AlertDecision
@@ -40,6 +41,7 @@ from mission.model import (
     OutboxStatus,
     RejectedOption,
 )
+from mission.planner import Planner, dock_sites
 from mission.ports import NotFound
 from mission.settings import load_settings
 from tests.unit.fleet.fleet_helpers import healthy_dock
@@ -86,6 +88,12 @@ class TestBackend:
         self.live = LiveHub()
         self.live.follow_fleet(self.manager)
         self.healthy = {"store": True, "fleet": True}
+        self.planner = Planner(
+            dock_sites(self.manager.registry),
+            self.planning.district.frame.to_local,
+            target_s=self.planning.target_s,
+            router=self.planning.router,
+        )
 
     def feed_healthy_docks(self) -> None:
         """Every dock online, idle, charged, in calm weather."""
@@ -121,6 +129,12 @@ class TestBackend:
         if approve:
             return await self.intake.approve(alert_id, actor)
         return await self.intake.reject(alert_id, actor, note or f"rejected by {actor}")
+
+    async def preview_launch(self, lon_deg: float, lat_deg: float) -> DispatchDecision:
+        """The real planner on the fed fleet's candidates in ``self.wind``; nothing stored."""
+        spec = SortieSpec(lon_deg, lat_deg, None, wind=self.wind)
+        candidates = self.manager.candidates(spec)
+        return self.planner.plan("preview", lon_deg, lat_deg, candidates, self.wind)
 
     async def command(self, command: OperatorCommand) -> Mission:
         if command.kind is CommandKind.LAUNCH:
