@@ -97,6 +97,7 @@ class MissionRun:
         self._monitor: asyncio.Task[None] | None = None
         self._tg: asyncio.TaskGroup | None = None
         self._relief_requested = False
+        self._foreign_dock: str | None = None  # another dock reserved (cover opened) to land in
         #: Every event taken and the outcome (``state``, ``command``, ``event``, ``ignored``, ``lost``).
         self.history: list[tuple[str, str]] = []
 
@@ -125,10 +126,24 @@ class MissionRun:
         if self._monitor is not None:
             self._monitor.cancel()
         await asyncio.gather(*self._jobs.values(), return_exceptions=True)
+        await self._free_foreign_dock()
         while not self._queue.empty():
             event = self._queue.get_nowait()
             if isinstance(event, fx.EffectFailed):
                 await self.note("effect_failed", {"effect": event.effect, "why": event.reason})
+
+    async def _free_foreign_dock(self) -> None:
+        """A dock reserved to land in that the drone never landed in (it was handed over in the air
+        to another mission, or lost) is closed again and freed."""
+        dock_id, m = self._foreign_dock, self.mission
+        if dock_id is None or dock_id == m.return_dock_id or self.deps.fleet.assignment(dock_id) != m.id:
+            return
+        try:
+            await self._dock_call(dock_id, "cover_close")
+        except Exception as exc:
+            await self.note("effect_failed", {"effect": "cover_close", "why": _why(exc)})
+        self.deps.fleet.release(dock_id, m.id)
+        await self.note("return_dock_freed", {"dock_id": dock_id})
 
     # --- transitions ---------------------------------------------------------------------------
 
@@ -344,6 +359,7 @@ class MissionRun:
         home = d.fleet.registry.dock_of_drone(e.drone_id).dock_id
         if dock_id != self.mission.dock_id:
             d.fleet.assign(dock_id, self.mission.id)
+            self._foreign_dock = dock_id
         await self.note("return_dock", {"dock_id": dock_id, "own": dock_id == home})
         if not link.telemetry().in_air:  # never left (or already down): nothing to fly
             if link.telemetry().armed:

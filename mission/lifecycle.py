@@ -48,6 +48,7 @@ from mission.lifecycle_types import (
     RequestRelief,
     ReserveDock,
     Resumed,
+    Retasked,
     Return,
     ReturnToDock,
     SceneDone,
@@ -68,6 +69,8 @@ AIRBORNE = frozenset({S.LAUNCHING, S.EN_ROUTE, S.ON_SCENE, S.SUPERVISING, S.RETU
 #: States in which the drone works for the incident (a return from here is a change of course).
 ON_TASK = frozenset({S.LAUNCHING, S.EN_ROUTE, S.ON_SCENE, S.SUPERVISING})
 PRE_FLIGHT = frozenset({S.REQUESTED, S.PLANNED})
+#: States whose drone can be handed over in the air (climbing out of a dock is not one of them).
+RETASKABLE = frozenset({S.EN_ROUTE, S.ON_SCENE, S.SUPERVISING, S.RETURNING})
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,8 @@ def _decide(m: Mission, event: MissionInput, p: LifecycleParams) -> _Decision:
             return m.end_state or S.CLOSED, {}, effects
         case EffectFailed():
             return _effect_failed(m, event)
+        case Retasked() if st in RETASKABLE:
+            return _retasked(m, event)
         case LinkLost() if st in AIRBORNE or st is S.PLANNED:
             return _link_lost(m, event)
         case Resumed():
@@ -300,6 +305,24 @@ def _landed_badly(m: Mission, why: str) -> _Decision:
     if m.dock_id:
         effects.insert(0, ReleaseDock(m.dock_id, m.id))
     return S.FAILED, {"reason": why}, effects
+
+
+def _retasked(m: Mission, e: Retasked) -> _Decision:
+    """Hand the flying drone over: no return, no landing, no cover; the dispatcher already moved the
+    dock's reservation to the new mission (so no release either). A drone already coming home
+    because the mission is ending aborted/failed is not handed over."""
+    if m.end_state is not None:
+        raise InvalidTransition(m.id, m.state, e.name, f"the mission is ending {m.end_state}")
+    if e.new_mission_id == m.id:
+        raise InvalidTransition(m.id, m.state, e.name, "a mission cannot take over its own drone")
+    why = f"re-tasked: drone {m.drone_id} handed over to mission {e.new_mission_id}"
+    effects: list[Effect] = []
+    if m.state in (S.ON_SCENE, S.SUPERVISING):
+        effects.append(StopPayloadTasks(_drone(m, e.name)))
+    level = "warning" if m.state in (S.ON_SCENE, S.SUPERVISING) else "info"
+    watch = f"; incident {m.incident_id} is no longer watched" if level == "warning" else ""
+    effects.append(Notify(level, f"mission {m.id}: {why}{watch}"))
+    return S.CLOSED, {"reason": why}, effects
 
 
 def _link_lost(m: Mission, e: LinkLost) -> _Decision:

@@ -132,6 +132,14 @@ class EffectFailed(_Named):
 
 
 @dataclass(frozen=True)
+class Retasked(_Named):
+    """The drone was handed over in the air to mission ``new_mission_id`` (the dispatcher re-tasked
+    it): this mission ends without landing it."""
+
+    new_mission_id: str
+
+
+@dataclass(frozen=True)
 class LinkLost(_Named):
     """The drone's link went silent; the autopilot's failsafe brings it home."""
 
@@ -205,6 +213,7 @@ MissionInput = (
     | Landed
     | DockClosed
     | EffectFailed
+    | Retasked
     | LinkLost
     | Resumed
     | Abort

@@ -56,6 +56,8 @@ def resume_inputs(
     st = mission.state
     if st is S.REQUESTED or st.terminal:
         return ()
+    if st is S.PLANNED and telemetry is not None and _flying(telemetry):
+        return (Airborne(),)  # a drone re-tasked in the air: no dock preparation, straight en route
     if st in (S.PLANNED, S.LANDED):
         return (Resumed(),)
     heard = telemetry is not None and telemetry.link is LinkState.ONLINE

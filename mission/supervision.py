@@ -14,6 +14,7 @@ from fleet.flight_waits import distance_m, horizontal_distance_m
 from fleet.model import DockState
 from fleet.registry import FleetRegistry
 from mission.lifecycle import LifecycleParams
+from mission.retask_policy import RetaskPolicy
 
 
 class ExecutorSettings(BaseModel):
@@ -37,6 +38,7 @@ class ExecutorSettings(BaseModel):
     relief_lead_pct: float = Field(10.0, ge=0, description="ask for relief this much before going home")
     speaker_lang: str = Field("zh", pattern="^(zh|en)$")
     store_retries: int = Field(3, ge=1)
+    retask: RetaskPolicy = RetaskPolicy()
 
     def lifecycle(self) -> LifecycleParams:
         return LifecycleParams(

@@ -97,3 +97,14 @@ def test_wind_from_docks_is_the_median_of_fresh_online_stations() -> None:
     assert wind_from_docks(manager, 270.0) == Wind(5.0, 270.0)
     manager.put_dock_state(healthy_dock("D03", NOW_S, online=False))
     assert wind_from_docks(manager).speed_mps == pytest.approx(4.0)  # D01 3, D02 5 (D03 offline)
+
+
+async def test_a_flying_drone_whose_mission_is_not_retaskable_stays_busy() -> None:
+    store = FakeStore()
+    d = dispatcher(store)
+    d.fleet.assign("D01", "M0")
+    d.fleet.put_drone_state(flying_drone("U01", NOW_S, 6000.0, 2500.0, battery_pct=97.0))
+    result = await d.dispatch(mission_at(6200.0, 2800.0, "M1"), retaskable={"M9"})
+    assert not result.decision.airborne and result.superseded is None
+    assert d.fleet.assignment("D01") == "M0" and result.decision.dock_id != "D01"
+    assert any(r.drone_id == "U01" and r.reason_code == "busy" for r in result.decision.rejected)

@@ -54,6 +54,9 @@ def flying(
     [
         (S.REQUESTED, None, None, []),
         (S.PLANNED, None, None, ["resumed"]),
+        (S.PLANNED, flying(False), "d1", ["resumed"]),
+        # A drone re-tasked in the air before the restart: straight en route, no dock preparation.
+        (S.PLANNED, flying(True), None, ["airborne"]),
         (S.LANDED, None, None, ["resumed"]),
         (S.LAUNCHING, flying(True), None, ["airborne"]),
         (S.LAUNCHING, flying(False), "d1", ["resumed"]),
