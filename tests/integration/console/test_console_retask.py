@@ -64,3 +64,47 @@ async def test_a_returning_drone_near_a_new_fire_is_retasked_in_the_air(store_ur
         new_log = [e.data.get("event") for e in await s.store.mission_events(new.id)]
         assert "dock_ready" not in new_log and "airborne" in new_log
         assert s.fleet.assignment(old.dock_id) == new.id
+
+
+async def test_a_watch_gives_way_to_a_more_urgent_incident_but_not_to_an_equal_one(store_url: str) -> None:
+    lon, lat = offset_wgs84(-1500.0, 0.0)
+    async with console_stack(store_url) as s:
+        r = await s.http.post("/api/v1/missions", json={"lon_deg": lon, "lat_deg": lat}, headers=s.auth())
+        watching = await s.until(r.json()["id"], lambda m: m.state is S.SUPERVISING)  # manual: priority 2
+        assert watching.drone_id is not None
+        here_lon, here_lat = offset_wgs84(-150.0, 0.0)
+        s.fleet.put_drone_state(
+            DroneState(
+                watching.drone_id, here_lon, here_lat, 100.0, in_air=True, armed=True, battery_pct=90.0,
+                link_ok=True, flight_mode="orbit", telemetry_at_s=s.fleet.clock.now_s(),
+            )
+        )  # fmt: skip
+        point_lon, point_lat = offset_wgs84(0.0, 0.0)
+
+        # another manual point (same priority): the watching drone stays where it is
+        same = await s.http.post(
+            "/api/v1/missions", json={"lon_deg": point_lon, "lat_deg": point_lat}, headers=s.auth()
+        )
+        equal = await s.store.get_decision(same.json()["id"])
+        assert equal is not None and not equal.airborne and equal.drone_id != watching.drone_id
+        assert any(o.drone_id == watching.drone_id and o.reason_code == "busy" for o in equal.rejected)
+        assert (await s.store.get_mission(watching.id)).state is S.SUPERVISING
+
+        # a fire (priority 1) 150 m away takes it
+        alert = await s.http.post(
+            "/api/v1/alerts",
+            json={"type": "fire_smoke", "lon": point_lon, "lat": point_lat},
+            headers=s.auth(),
+        )
+        assert alert.status_code == 202 and alert.json()["action"] == "launch", alert.text
+        incident_id = alert.json()["incident"]["id"]
+        (fire,) = [m for m in await s.store.list_missions() if m.incident_id == incident_id]
+        decision = await s.store.get_decision(fire.id)
+        assert decision is not None and decision.airborne and decision.drone_id == watching.drone_id
+        ended = await s.until(watching.id, lambda m: m.state.terminal)
+        assert ended.state is S.CLOSED and ended.reason is not None and fire.id in ended.reason
+        (handover,) = [
+            e for e in await s.store.mission_events(watching.id) if e.data.get("event") == "retasked"
+        ]
+        assert handover.data["effects"] == ["stop_payload_tasks", "notify"]
+        await s.until(fire.id, lambda m: m.state in (S.ON_SCENE, S.SUPERVISING))
