@@ -30,6 +30,9 @@ from docks.protocol.payload import (
     IrMeasureArea,
     IrMeasurePoint,
     IrPointOutput,
+    LiveFrame,
+    LiveViewOutput,
+    LiveViewStart,
     PayloadOsd,
     SpeakerAudioPlayStart,
     SpeakerTtsPlayStart,
@@ -37,6 +40,7 @@ from docks.protocol.payload import (
 from docks.protocol.payload import Detection as WireDetection
 from payload.frames import FrameSource
 from payload.infrared import MeasureError, measure_area, measure_point
+from payload.live_view import LiveView
 from payload.model import Frame, FrameKind, Label, Lead
 from payload.pipeline import DetectionPipeline, DetectorName, PipelineParams
 from payload.ports import PixelDetector
@@ -120,6 +124,7 @@ class OnboardAgent:
         self._lock = threading.Lock()
         self.leads_published = 0
         self._processed: dict[FrameKind, Frame] = {}
+        self.live = LiveView(_wire)
 
     # -- services -------------------------------------------------------------------------------
 
@@ -255,6 +260,21 @@ class OnboardAgent:
             self.speaker.stop()
         return Result.OK, None
 
+    def _svc_live_view_start(self, data: LiveViewStart) -> tuple[int, BaseModel | dict[str, Any] | None]:
+        source = self.rgb_source if data.camera == "rgb" else self.thermal_source
+        if source is None:
+            return Result.INVALID_PARAMS, {"reason": f"no {data.camera} camera on this payload"}
+        self.live.start(data, self.clock())
+        return Result.OK, LiveViewOutput(camera=data.camera, rate_hz=data.rate_hz)
+
+    def _svc_live_view_stop(self, data: BaseModel) -> tuple[int, None]:
+        self.live.stop()
+        return Result.OK, None
+
+    def live_frame(self) -> LiveFrame | None:
+        """The next preview frame, when the live view is on and one is due (after :meth:`step`)."""
+        return self.live.frame(self.latest, self.clock())
+
     def pipeline_tracks(self) -> int:
         """Objects being followed by the running detection (0 when stopped)."""
         return 0 if self._pipeline is None else len(self._pipeline.tracker.tracks)
@@ -307,6 +327,7 @@ class OnboardAgent:
             if not leads or self._pipeline is not pipeline:  # stopped or restarted meanwhile: drop
                 return None
         self.leads_published += len(leads)
+        self.live.note_leads(leads, now)
         return self._event(leads, rgb, thermal)
 
     def _fresh(self, kind: FrameKind) -> Frame | None:

@@ -2,7 +2,8 @@
 
 Publishes a retained ``online`` status (its last will says ``offline``), answers every request on
 ``thing/product/{sn}/services`` with a ``services_reply`` (unknown or invalid ones with their result
-code, via :mod:`docks.protocol`), and publishes each confirmed lead batch as an ``ai_detection`` event.
+code, via :mod:`docks.protocol`), publishes each confirmed lead batch as an ``ai_detection`` event,
+and while the live view is on, its preview frames on ``thing/product/{sn}/live``.
 ``payload_osd`` telemetry goes out every ``osd_interval_s``. Detection runs in a worker thread so
 the MQTT loop stays responsive. Reconnects back off with jitter.
 """
@@ -18,6 +19,7 @@ from collections.abc import Callable
 import aiomqtt
 
 from docks.protocol import Channel, DeviceStatus, ProtocolError, build, decode, reply
+from docks.protocol.payload import live_topic
 from docks.protocol.topics import topic
 from payload.agent import OnboardAgent, Published
 
@@ -53,6 +55,7 @@ class MqttAgent:
         self._was_up = False
         self.published = 0
         self.rejected = 0
+        self.live_frames = 0
 
     def _status(self, online: bool) -> tuple[str, bytes]:
         out = build(
@@ -128,6 +131,10 @@ class MqttAgent:
     async def _detect_loop(self, client: aiomqtt.Client) -> None:
         while True:
             published = await asyncio.to_thread(self.agent.step)
+            live = await asyncio.to_thread(self.agent.live_frame)
+            if live is not None:  # a stream, not an event: no envelope, QoS 0, never retained
+                await client.publish(live_topic(self.sn), live.model_dump_json().encode(), qos=0)
+                self.live_frames += 1
             if published is not None:
                 out = build(Channel.EVENTS, self.sn, "ai_detection", published.event)
                 await client.publish(out.topic, out.payload, qos=out.qos)

@@ -148,6 +148,45 @@ class PayloadOsd(TelemetryModel):
     leads_published: int = Field(0, ge=0)
 
 
+class LiveViewStart(WireModel):
+    """Start (or keep alive) the low-rate preview stream of one camera on ``thing/product/{sn}/live``:
+    JPEG frames with the detector's boxes drawn. It stops by itself ``keepalive_s`` after the last
+    start, so a viewer that vanishes does not leave the stream running; send it again to keep it."""
+
+    camera: Literal["rgb", "thermal"] = "rgb"
+    rate_hz: Annotated[float, Field(gt=0.0, le=10.0)] = 2.0
+    max_bytes: int = Field(40_000, ge=2_000, le=200_000)
+    keepalive_s: float = Field(30.0, gt=0.0, le=600.0)
+
+
+class LiveViewOutput(TelemetryModel):
+    camera: Literal["rgb", "thermal"]
+    rate_hz: float
+
+
+class LiveFrame(TelemetryModel):
+    """One preview frame (on :func:`live_topic`, QoS 0, not retained; no envelope: it is a stream,
+    not an event). Boxes are the detector's current leads on this camera, normalised like
+    :class:`Detection`, and already drawn into the JPEG."""
+
+    camera: Literal["rgb", "thermal"]
+    seq: int = Field(ge=0)
+    frame_timestamp_ms: int = Field(ge=0)
+    image_width_px: int = Field(ge=1)
+    image_height_px: int = Field(ge=1)
+    detections: tuple[Detection, ...] = Field((), max_length=256)
+    jpeg_b64: str = Field(min_length=1, max_length=280_000)
+
+
+#: The preview stream's topic template.
+LIVE_TOPIC = "thing/product/{sn}/live"
+
+
+def live_topic(sn: str) -> str:
+    """The topic a payload publishes its :class:`LiveFrame`\\ s on."""
+    return LIVE_TOPIC.format(sn=sn)
+
+
 #: Payload services: method -> (request data model, reply output model).
 PAYLOAD_SERVICES: dict[str, tuple[type[WireModel], type[TelemetryModel] | None]] = {
     "ai_detect_start": (AiDetectStart, AiDetectOutput),
@@ -157,6 +196,8 @@ PAYLOAD_SERVICES: dict[str, tuple[type[WireModel], type[TelemetryModel] | None]]
     "speaker_tts_play_start": (SpeakerTtsPlayStart, None),
     "speaker_audio_play_start": (SpeakerAudioPlayStart, None),
     "speaker_play_stop": (SpeakerPlayStop, None),
+    "live_view_start": (LiveViewStart, LiveViewOutput),
+    "live_view_stop": (Empty, None),
 }
 
 #: Payload events: method -> data model.
