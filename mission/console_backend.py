@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
+from docks.protocol.payload import LiveFrame
 from fleet.manager import FleetManager
 from fleet.model import SortieSpec
 from mission.alert_intake import AlertIntake
@@ -45,6 +47,7 @@ from mission.grid_service import GridService
 from mission.leads import LeadError
 from mission.lifecycle_types import Abort, RequestRelief, Retasked
 from mission.live_feed import LiveStore
+from mission.live_view_relay import LiveViewError, LiveViewRelay
 from mission.model import (
     AlertType,
     DispatchDecision,
@@ -96,6 +99,7 @@ class MissionConsoleBackend:
         planning: PlanningInputs,
         settings: Settings,
         checks: Mapping[str, HealthCheck] | None = None,
+        live_view: LiveViewRelay | None = None,
     ) -> None:
         self._store = store
         self.fleet = fleet
@@ -107,6 +111,7 @@ class MissionConsoleBackend:
         self.planning = planning
         self.settings = settings
         self.checks: dict[str, HealthCheck] = dict(checks or {})
+        self.relay = live_view
         self.sources = SourceAuthenticator(settings.alerts)
         #: Missions launched through this backend and dispatches that failed, for /metrics.
         self.launched = 0
@@ -344,6 +349,14 @@ class MissionConsoleBackend:
         raise NotFound(f"no outbox message {message_id}")
 
     # --- supervision -----------------------------------------------------------------------------
+
+    def live_view(self, drone_id: str, camera: str) -> AbstractAsyncContextManager[asyncio.Queue[LiveFrame]]:
+        """The drone's camera through the relay (``live_view``); NotFound for an unknown drone."""
+        if drone_id not in {d.drone_id for d in drone_views(self.fleet)}:
+            raise NotFound(f"drone {drone_id} not found")
+        if self.relay is None:
+            raise LiveViewError("live view is not set up in this mission control")
+        return self.relay.watch(drone_id, camera)
 
     def subscribe_live(self, maxsize: int = 1000) -> LiveQueue:
         return self.live.subscribe(maxsize)

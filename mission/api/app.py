@@ -32,6 +32,7 @@ from mission.api.routes import (
     incidents,
     leads,
     live,
+    live_view,
     missions,
     ops,
     outbox,
@@ -87,7 +88,7 @@ def create_app(
     app.state.api_settings = api
     app.state.settings = settings if isinstance(settings, Settings) else None
     app.state.metrics = ApiMetrics()
-    for module in (fleet, alerts, incidents, missions, leads, outbox, admin, live, geography):
+    for module in (fleet, alerts, incidents, missions, leads, outbox, admin, live, live_view, geography):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(grid.router, prefix=API_PREFIX)  # signed by the platform, no bearer token
     app.include_router(ops.router)

@@ -16,11 +16,14 @@ Errors a backend raises, and what the API answers: :class:`mission.ports.NotFoun
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from docks.protocol.payload import LiveFrame
 from fleet.model import Availability, DockState, DroneState, FleetEvent
 from mission.alerts import AlertDecision
 from mission.model import (
@@ -176,6 +179,12 @@ class ConsoleBackend(Protocol):
 
     # supervision
     def subscribe_live(self, maxsize: int = 1000) -> LiveSubscription: ...
+    def live_view(self, drone_id: str, camera: str) -> AbstractAsyncContextManager[asyncio.Queue[LiveFrame]]:
+        """The drone's camera frames while the context lasts (``mission.live_view_relay``); raises
+        :class:`mission.ports.NotFound` for an unknown drone and
+        :class:`mission.live_view_relay.LiveViewError` when the stream cannot start."""
+        ...
+
     async def health(self) -> Mapping[str, bool]:
         """Each component's health (e.g. store, broker, fleet); all True is healthy."""
         ...

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
+from docks.protocol.payload import LiveFrame
 from fleet.manager import FleetManager
 from fleet.model import SortieSpec
 from geo.model import Wind
@@ -30,6 +32,7 @@ from mission.api.live_hub import LiveHub, LiveQueue
 from mission.api.source_auth import SourceAuthenticator
 from mission.app_fleet import build_registry
 from mission.geo_config import PlanningInputs, load_planning
+from mission.live_view_relay import LiveViewRelay
 from mission.model import (
     DispatchDecision,
     Lead,
@@ -88,6 +91,10 @@ class TestBackend:
         self.live = LiveHub()
         self.live.follow_fleet(self.manager)
         self.healthy = {"store": True, "fleet": True}
+        #: live-view requests the relay sent to payloads: ("start", drone, camera) / ("stop", drone)
+        self.payload_calls: list[tuple[str, ...]] = []
+        self.refuse_live_view = False
+        self.relay = LiveViewRelay(self._start_view, self._stop_view)
         self.planner = Planner(
             dock_sites(self.manager.registry),
             self.planning.district.frame.to_local,
@@ -200,6 +207,19 @@ class TestBackend:
         message = replace(message, status=OutboxStatus.PENDING, attempts=0, last_error=None)
         await self._store.update_message(message)
         return message
+
+    async def _start_view(self, drone_id: str, camera: str) -> None:
+        if self.refuse_live_view:
+            raise RuntimeError("payload answered 10002: no such camera")
+        self.payload_calls.append(("start", drone_id, camera))
+
+    async def _stop_view(self, drone_id: str) -> None:
+        self.payload_calls.append(("stop", drone_id))
+
+    def live_view(self, drone_id: str, camera: str) -> AbstractAsyncContextManager[asyncio.Queue[LiveFrame]]:
+        if drone_id not in {d.drone_id for d in self.drones()}:
+            raise NotFound(f"drone {drone_id} not found")
+        return self.relay.watch(drone_id, camera)
 
     def subscribe_live(self, maxsize: int = 1000) -> LiveQueue:
         return self.live.subscribe(maxsize)
