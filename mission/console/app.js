@@ -4,6 +4,7 @@ import { CoverageView } from "./coverage.js";
 import { applyLabels, currentLang, setLang, t } from "./i18n.js";
 import { confirmDialog, headingDeg, keepoutAt } from "./dialogs.js";
 import { launchPreviewBody } from "./launch_preview.js";
+import { LiveViewPanel } from "./live_view.js";
 import { DistrictMap } from "./map.js";
 import { isActive, renderAlerts, renderDocks, renderLeads, renderMissions } from "./panels.js";
 import { tooltipLines } from "./tooltip.js";
@@ -26,6 +27,7 @@ const state = {
 };
 let map = null;
 let coverage = null;
+let liveView = null;
 let link = null;
 let tab = "alerts";
 let renderQueued = false;
@@ -303,6 +305,9 @@ const actions = {
       toast(`${t("failed")}: ${err.message}`, "error");
     }
   },
+  liveView(droneId) {
+    liveView.open(droneId);
+  },
   toggleMission(mission) {
     state.openMission = state.openMission === mission.id ? null : mission.id;
     if (state.openMission) loadMission(mission.id);
@@ -340,6 +345,7 @@ function onHover(kind, key, event) {
 
 // a click on a marker shows its row or card in the panels
 function onSelect(kind, key) {
+  if (kind === "drone") liveView.open(key);
   const missionOf = (droneId) => [...state.missions.values()].find((m) => isActive(m) && m.drone_id === droneId);
   const where = {
     dock: ["docks", key],
@@ -365,6 +371,7 @@ function onSelect(kind, key) {
 function init() {
   applyLabels();
   map = new DistrictMap($("map"), { onPick: pickPoint, onHover, onSelect });
+  liveView = new LiveViewPanel();
   coverage = new CoverageView(map, $("coverage-summary"), state, (err) => toast(`coverage: ${err.message}`, "error"));
   $("lang").addEventListener("click", () => {
     setLang(currentLang() === "zh" ? "en" : "zh");

@@ -53,6 +53,8 @@ export function renderMissions(root, state, can, act) {
           h("span", { class: `state st-${m.state}` }, tv(m.state)),
           h("span", { class: "muted" }, ` ${t("dock")} ${m.dock_id ?? "–"} · ${t("eta")} ${m.eta_s ? Math.round(m.eta_s) + " s" : "–"}`),
           m.promise_breached ? h("span", { class: "warn" }, ` ${t("promise_breached")}`) : null),
+        m.drone_id ? h("div", { class: "actions" },
+          h("button", { type: "button", "data-action": "live-view", onclick: () => act.liveView(m.drone_id) }, t("live_camera"))) : null,
         can ? h("div", { class: "actions" },
           h("button", { type: "button", "data-action": "hold", onclick: () => act.command(m, "hold") }, t("hold")),
           h("button", { type: "button", "data-action": "goto", title: t("goto_hint"), onclick: () => act.command(m, "goto") }, t("goto")),
