@@ -31,7 +31,7 @@ def live_frame(camera: str, seq: int) -> LiveFrame:
     assert ok
     box = Detection(label="fire", confidence=0.87, x=0.375, y=0.333, width=0.25, height=0.333, camera="rgb")
     return LiveFrame(
-        camera=camera,  # type: ignore[arg-type]
+        camera=camera,
         seq=seq,
         frame_timestamp_ms=1_764_864_000_000 + seq,
         image_width_px=320,
