@@ -21,6 +21,7 @@ from docks.protocol.payload import (
     AudioFile,
     IrAreaOutput,
     IrMeasureArea,
+    LiveViewStart,
     SpeakerAudioPlayStart,
     SpeakerPlayStop,
     SpeakerTtsPlayStart,
@@ -113,3 +114,11 @@ class PayloadClient:
 
     async def stop_speaker(self, drone_id: str) -> None:
         await self._call(drone_id, "speaker_play_stop", SpeakerPlayStop())
+
+    async def start_live_view(self, drone_id: str, camera: str = "rgb", rate_hz: float = 2.0) -> None:
+        """Start (or keep alive) the payload's preview stream of ``camera`` (``rgb``/``thermal``)."""
+        request = LiveViewStart.model_validate({"camera": camera, "rate_hz": rate_hz})
+        await self._call(drone_id, "live_view_start", request)
+
+    async def stop_live_view(self, drone_id: str) -> None:
+        await self._call(drone_id, "live_view_stop", Empty())
