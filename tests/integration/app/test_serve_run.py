@@ -33,12 +33,17 @@ async def test_serve_runs_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         shutil.copytree(DEFAULT_CONFIG.parent, folder)
         toml = folder / DEFAULT_CONFIG.name
         extra = (
-            f'\n[mqtt]\nbroker_url = "{broker.url}"\n[store]\nurl = "sqlite:///serve.db"\n'
-            f'[drones.D01-UAV]\nurl = "udpin://127.0.0.1:{free_port(socket.SOCK_DGRAM)}"\nsystem_id = 1\n'
+            f'\n[drones.D01-UAV]\nurl = "udpin://127.0.0.1:{free_port(socket.SOCK_DGRAM)}"\nsystem_id = 1\n'
         )
         toml.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8") + extra, encoding="utf-8")
         port = free_port()
-        env = {**os.environ, "SKYLOOP_BOOTSTRAP_TOKEN": TOKEN}
+        env = {
+            **os.environ,
+            "SKYLOOP_BOOTSTRAP_TOKEN": TOKEN,
+            # The broker and the store as an operator would override them for one run.
+            "SKYLOOP_MQTT__BROKER_URL": str(broker.url),
+            "SKYLOOP_STORE__URL": "sqlite:///serve.db",
+        }
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

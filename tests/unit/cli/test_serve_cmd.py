@@ -11,16 +11,21 @@ from mission.app_settings import DroneLinkSettings, drone_specs, payload_serials
 from mission.cli import main
 from mission.cli.paths import DEFAULT_CONFIG
 
-BROKER = '[mqtt]\nbroker_url = "mqtt://127.0.0.1:1883"\n'
+BROKER_URL = "mqtt://127.0.0.1:1883"
 DRONE = '[drones.D01-UAV]\nurl = "udpin://127.0.0.1:14541"\n'
 
 
-def config(tmp_path: Path, extra: str) -> Path:
-    """A copy of the reference config folder with ``extra`` appended to its TOML."""
+def config(tmp_path: Path, extra: str, broker_url: str | None = None) -> Path:
+    """A copy of the reference config folder with ``extra`` appended to its TOML and, if given,
+    another ``[mqtt] broker_url``."""
     folder = tmp_path / "config"
     shutil.copytree(DEFAULT_CONFIG.parent, folder, dirs_exist_ok=True)
     path = folder / DEFAULT_CONFIG.name
-    path.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8") + "\n" + extra, encoding="utf-8")
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    if broker_url is not None:
+        assert 'broker_url = "embedded"' in text
+        text = text.replace('broker_url = "embedded"', f'broker_url = "{broker_url}"', 1)
+    path.write_text(text + "\n" + extra, encoding="utf-8")
     return path
 
 
@@ -35,12 +40,12 @@ def test_serve_refuses_the_embedded_broker(capsys: pytest.CaptureFixture[str], t
 
 
 def test_serve_refuses_a_fleet_without_drones(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, err = serve(capsys, config(tmp_path, BROKER))
+    code, err = serve(capsys, config(tmp_path, "", BROKER_URL))
     assert code == 2 and "[drones.<drone id>]" in err
 
 
 def test_a_bad_drones_section_names_the_field(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, err = serve(capsys, config(tmp_path, BROKER + DRONE + "system_id = 0\n"))
+    code, err = serve(capsys, config(tmp_path, DRONE + "system_id = 0\n", BROKER_URL))
     assert code == 2 and "drones.D01-UAV.system_id" in err
 
 
