@@ -52,6 +52,8 @@ from mission.grid_service import GridService
 from mission.lead_feed import Attribution
 from mission.lifecycle_types import RequestRelief
 from mission.live_feed import LiveStore, follow_fleet, notify_live
+from mission.live_view_mqtt import LiveFrameSubscriber
+from mission.live_view_relay import LiveViewRelay
 from mission.model import Mission, MissionKind
 from mission.payload_client import PayloadClient
 from mission.planner import Planner, dock_sites
@@ -119,6 +121,7 @@ class MissionControl:
         self.runner: MissionRunner | None = None
         self.grid: GridService | None = None
         self.backend: MissionConsoleBackend | None = None
+        self.relay: LiveViewRelay | None = None
         self.alerts: AlertSubscriber | None = None
         self.verifier: RevisitVerifier | None = None
         self._server: uvicorn.Server | None = None
@@ -193,12 +196,15 @@ class MissionControl:
                 "cruise_mps": reach.cruise_mps,
             }
         )
+        payload = PayloadClient(fleet.dock_link, self.serial_of)
+        # the drones' live view: started on demand by the console's viewers, frames from MQTT
+        relay = self.relay = LiveViewRelay(payload.start_live_view, payload.stop_live_view)
         deps = ExecutorDeps(
             store=store,
             fleet=manager,
             drones=fleet.drones.drone,
             docks=fleet.dock_link,
-            payload=PayloadClient(fleet.dock_link, self.serial_of),
+            payload=payload,
             settings=executor_settings,
             clock=manager.clock,
             notify=notify_live(self.live),
@@ -229,6 +235,7 @@ class MissionControl:
             planning=planning,
             settings=s,
             checks={"broker": self._broker_up},
+            live_view=relay,
         )
         # Everything is built: missions recovered now may ask for relief at once, and pending
         # verifications launch missions through the backend.
@@ -244,6 +251,14 @@ class MissionControl:
 
         self.alerts = AlertSubscriber.from_settings(s, self.broker_url, intake.submit, self._on_alert)
         spawn(self.alerts.run(), "alert-subscriber")
+        live_frames = LiveFrameSubscriber(
+            self.broker_url,
+            relay,
+            lambda sn: self._drone_of_serial.get(sn, sn),
+            client_id=f"{s.mqtt.client_id}-live"[:64],
+            tls_ca_file=s.mqtt.tls_ca_file,
+        )
+        spawn(live_frames.run(), "live-view-frames")
         spawn(self._retry_verifications(), "verification-retry")
 
         app = create_app(backend, s, bootstrap_token=self.bootstrap_token)
@@ -291,6 +306,10 @@ class MissionControl:
             self._server.should_exit = True
             with contextlib.suppress(Exception):
                 await self._server_task
+        if self.relay is not None:  # each payload told to stop (else it stops by itself)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2.0):
+                    await self.relay.close()
         self.live.close()
         if self.runner is not None:
             self.runner.stop()

@@ -264,7 +264,7 @@ class OnboardAgent:
         source = self.rgb_source if data.camera == "rgb" else self.thermal_source
         if source is None:
             return Result.INVALID_PARAMS, {"reason": f"no {data.camera} camera on this payload"}
-        self.live.start(data, self.clock())
+        self.live.start(data, time.monotonic())  # wall time: viewers are people, not the sim clock
         return Result.OK, LiveViewOutput(camera=data.camera, rate_hz=data.rate_hz)
 
     def _svc_live_view_stop(self, data: BaseModel) -> tuple[int, None]:
@@ -273,7 +273,7 @@ class OnboardAgent:
 
     def live_frame(self) -> LiveFrame | None:
         """The next preview frame, when the live view is on and one is due (after :meth:`step`)."""
-        return self.live.frame(self.latest, self.clock())
+        return self.live.frame(self.latest, time.monotonic())
 
     def pipeline_tracks(self) -> int:
         """Objects being followed by the running detection (0 when stopped)."""
@@ -327,7 +327,7 @@ class OnboardAgent:
             if not leads or self._pipeline is not pipeline:  # stopped or restarted meanwhile: drop
                 return None
         self.leads_published += len(leads)
-        self.live.note_leads(leads, now)
+        self.live.note_leads(leads, time.monotonic())
         return self._event(leads, rgb, thermal)
 
     def _fresh(self, kind: FrameKind) -> Frame | None:

@@ -2,7 +2,8 @@
 detector's current boxes drawn, a few times a second, while someone asked for it.
 
 ``live_view_start`` (re)starts it and must be repeated within ``keepalive_s``, else it stops by
-itself — a ground station that vanished leaves no stream running. Pure logic: the agent calls
+itself — a ground station that vanished leaves no stream running. Times are wall-clock seconds
+(``time.monotonic``), also in a sped-up simulation: the stream is for people. Pure logic: the agent calls
 :meth:`LiveView.frame` with its latest frames; the MQTT adapter publishes what comes back.
 """
 
