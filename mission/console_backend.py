@@ -280,11 +280,15 @@ class MissionConsoleBackend:
 
     async def preview_launch(self, lon_deg: float, lat_deg: float) -> DispatchDecision:
         """The dispatcher's planner on the fleet's candidates now, in the wind it plans with; nothing
-        is stored or reserved (a launch that follows plans again and may differ if the fleet moved)."""
+        is stored or reserved (a launch that follows plans again and may differ if the fleet moved).
+        Airborne drones count as a click-launch (a ``manual`` incident) would re-task them."""
         d = self.dispatcher
         wind = d.wind()
         spec = SortieSpec(lon_deg, lat_deg, d.on_scene_s, wind=wind)
-        return d.planner.plan(PREVIEW_ID, lon_deg, lat_deg, d.fleet.candidates(spec), wind)
+        priority = self.settings.alerts.policy(AlertType.MANUAL).priority
+        retaskable = await retaskable_now(self.runner, self._store, self.settings.missions.retask, priority)
+        candidates = d.fleet.candidates(spec)
+        return d.planner.plan(PREVIEW_ID, lon_deg, lat_deg, candidates, wind, retaskable=retaskable)
 
     async def command(self, command: OperatorCommand) -> Mission:
         if command.kind is CommandKind.LAUNCH:
