@@ -129,6 +129,10 @@ class AlertSubscriber:
 
     async def handle(self, topic: str, payload: bytes) -> AlertDecision | None:
         """One message: decode, submit, hand the decision on. Never raises (but cancellation)."""
+        if not topic.startswith(self.prefix + "/"):
+            # Not ours: amqtt 0.12 hands a new subscriber retained messages of other topics.
+            log.debug("alerts: ignored a message on %s (not under %s/)", topic, self.prefix)
+            return None
         self.counts["received"] += 1
         source = self.source_of(topic)
         if source is None:
