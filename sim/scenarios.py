@@ -38,7 +38,7 @@ class Place:
 
 
 def _station_scene() -> SceneMap:
-    """The east station's forecourt: a plaza between two roads."""
+    """The east station's east square: a plaza between two roads."""
     lon, lat = EAST_STATION.lon_deg, EAST_STATION.lat_deg
     return SceneMap(
         lon, lat, roads=(Road((-150.0, -60.0), (150.0, -60.0), 16.0), Road((-90, -150), (-90, 150)))
@@ -49,7 +49,10 @@ def _station_scene() -> SceneMap:
 LONG_LAKE = Place("longhu", 113.755, 34.800, lambda: lakeside_scene(113.755, 34.800))
 #: Longzi Lake (龙子湖): the same kind of park; its water's west shore is 5 m east of (0, 70).
 LONGZI_LAKE = Place("longzihu", 113.824, 34.786, lambda: lakeside_scene(113.824, 34.786))
-EAST_STATION = Place("east-station", 113.7730, 34.7601, _station_scene)
+#: Zhengzhou East station's east square (东广场), ~350 m east of the station hub's keep-out zone
+#: (config/keepout.geojson ``zz-east-station``): drones may not fly over the hub itself, so the
+#: forecourt where crowds gather is the square outside it.
+EAST_STATION = Place("east-station", 113.7845, 34.7601, _station_scene)
 PLACES: dict[str, Place] = {p.name: p for p in (LONG_LAKE, LONGZI_LAKE, EAST_STATION)}
 
 
@@ -198,7 +201,7 @@ def _scenarios() -> dict[str, Scenario]:
         ),
         Scenario(
             "crowd-at-east-station",
-            "a crowd of 30 gathers on the east station's forecourt",
+            "a crowd of 30 gathers on the east station's east square (outside the hub's keep-out zone)",
             (
                 Step(
                     10.0,

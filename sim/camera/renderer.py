@@ -9,6 +9,7 @@ road and ginger-orange decoys. Sensor noise and the thermal optics' blur come la
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from payload.frames import Take
 from payload.georef import pixel_to_ned
 from payload.model import CameraModel, CameraPose, Frame, FrameKind
 from sim.camera.drawing import F64, View, blend, ellipse, rotated_box, wobbly_disc
@@ -51,6 +53,21 @@ def _seed(*parts: object) -> int:
     return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], "little")
 
 
+@functools.lru_cache(maxsize=8)
+def _pixel_centres(camera: CameraModel) -> tuple[F64, F64]:
+    uu, vv = np.meshgrid(np.arange(camera.width_px) + 0.5, np.arange(camera.height_px) + 0.5)
+    uu.flags.writeable = vv.flags.writeable = False
+    return uu, vv
+
+
+def pixel_ground_offsets(camera: CameraModel, pose: CameraPose) -> tuple[F64, F64]:
+    """(east_m, north_m) from the drone of every pixel centre's ground point (flat ground; NaN at
+    or above the horizon): the projection every sim camera renders through."""
+    uu, vv = _pixel_centres(camera)
+    n, e = pixel_to_ned(camera, pose, uu, vv)
+    return e, n
+
+
 class CameraRenderer:
     """Draws the sim world for any camera and pose at sim time ``t_s``."""
 
@@ -63,8 +80,7 @@ class CameraRenderer:
 
     def _view(self, camera: CameraModel, pose: CameraPose) -> tuple[View, F64, F64]:
         de, dn = self.scene.offset_of(pose.lon_deg, pose.lat_deg)
-        uu, vv = np.meshgrid(np.arange(camera.width_px) + 0.5, np.arange(camera.height_px) + 0.5)
-        n, e = pixel_to_ned(camera, pose, uu, vv)
+        e, n = pixel_ground_offsets(camera, pose)
         return View(camera, pose, de, dn), e + de, n + dn
 
     def _sample(
@@ -233,8 +249,11 @@ class CameraRenderer:
 
 
 class RenderedFrameSource:
-    """A :class:`payload.frames.FrameSource` over the renderer: the pose comes from the sim vehicle
-    (``pose_at``), the time from the sim clock (``clock``)."""
+    """A :class:`payload.frames.ClipSource` over the renderer: the pose comes from the sim vehicle
+    (``pose_at``), the time from the sim clock (``clock``); a clip's frames are rendered at their
+    own sim times (the flames flicker between them), each when it is developed. Also a
+    :class:`payload.frames.PreviewSource`: a preview is the frame rendered now, as :meth:`read`
+    (it holds no state: the renderer only reads its scene, so two threads may render at once)."""
 
     def __init__(
         self,
@@ -259,6 +278,22 @@ class RenderedFrameSource:
         if pose is None:
             return None
         return self._renderer.frame(self._kind, self._camera, pose, t_s)
+
+    def preview(self) -> Frame | None:
+        return self.read()
+
+    def clip(self, times_s: Sequence[float]) -> list[Take]:
+        return [self.take(t_s, None if self._closed else self._pose_at(t_s)) for t_s in times_s]
+
+    def take(self, t_s: float, pose: CameraPose | None) -> Take:
+        """The frame at ``t_s`` from ``pose``, rendered when developed."""
+
+        def develop() -> Frame | None:
+            if pose is None or self._closed:
+                return None
+            return self._renderer.frame(self._kind, self._camera, pose, t_s)
+
+        return develop
 
     def close(self) -> None:
         self._closed = True

@@ -37,6 +37,14 @@ CMD_COMPONENT_ARM_DISARM = 400
 CMD_SET_MESSAGE_INTERVAL = 511
 CMD_REQUEST_MESSAGE = 512
 CMD_REQUEST_AUTOPILOT_CAPABILITIES = 520
+#: Commands that choose the flight mode: accepted from the GCS, they end a failsafe action (PX4 lets
+#: the user take over by switching modes).
+_MODE_COMMANDS = frozenset(
+    {
+        CMD_NAV_RETURN_TO_LAUNCH, CMD_NAV_LAND, CMD_NAV_TAKEOFF, CMD_DO_ORBIT, CMD_DO_SET_MODE,
+        CMD_DO_REPOSITION, CMD_MISSION_START,
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,14 @@ def _after_ack(v: Vehicle, msg: MavMessage) -> None:
 
 
 def run_command(v: Vehicle, c: Command) -> int | None:
-    """Execute ``c``; the MAV_RESULT to ack with."""
+    """Execute ``c``; the MAV_RESULT to ack with. An accepted mode change ends a failsafe action."""
+    result = _run(v, c)
+    if result == ACCEPTED and c.command in _MODE_COMMANDS:
+        v.on_gcs_mode_change()
+    return result
+
+
+def _run(v: Vehicle, c: Command) -> int | None:
     s = v.state
     match c.command:
         case 400:  # COMPONENT_ARM_DISARM
@@ -222,11 +237,14 @@ def _set_mode(v: Vehicle, mode: Px4Mode) -> int:
 
 
 def _target_up_m(v: Vehicle, c: Command) -> float:
-    """Target height in the local frame; COMMAND_INT frames 3/6 are relative to home, others AMSL."""
+    """Target height in the local frame from param7/z, which PX4 reads as AMSL whatever the frame.
+
+    PX4's mavlink receiver copies COMMAND_INT's z into param7 and drops ``frame``; takeoff,
+    reposition and FlightTaskOrbit all read param7 as AMSL. MAVSDK's ``do_orbit`` relies on it:
+    it sends the AMSL altitude in a COMMAND_INT whose frame is GLOBAL_RELATIVE_ALT (3).
+    """
     if not math.isfinite(c.alt_m):
         return v.state.motion.up_m
-    if c.is_int and c.frame in (3, 6):
-        return v.state.home.up_m + c.alt_m
     return c.alt_m - v.frame.alt0_amsl_m
 
 

@@ -27,8 +27,10 @@ MISSION_DENIED = 14
 MISSION_TYPE_MISSION, MISSION_TYPE_FENCE, MISSION_TYPE_RALLY = 0, 1, 2
 SUPPORTED_FRAMES = frozenset({0, 2, 3, 5, 6})  # GLOBAL, MISSION, GLOBAL_RELATIVE_ALT, *_INT
 MAX_ITEMS = 1000
+#: PX4's MAVLINK_MISSION_RETRY_TIMEOUT_DEFAULT (250 ms) and its protocol timeout (5 s): an upload
+#: whose next item does not come after 20 re-requests is given up (wall seconds, see MissionRunner).
 RETRY_S = 0.25
-MAX_RETRIES = 5
+MAX_RETRIES = 20
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ the vehicle calls :meth:`MissionRunner.guide` every physics step while in Missio
 from __future__ import annotations
 
 import math
+import time
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
 from sim.vehicle.flight_modes import Px4Mode
-from sim.vehicle.mission import MISSION_TYPE_MISSION, MissionItem, MissionProtocol
+from sim.vehicle.mission import MISSION_TYPE_FENCE, MISSION_TYPE_MISSION, MissionItem, MissionProtocol
 from sim.vehicle.model import LandedState
 from sim.vehicle.navigator import PointTarget
 from sim.vehicle.telemetry import MSG_EXTENDED_SYS_STATE, MSG_MISSION_CURRENT
@@ -53,15 +54,19 @@ class MissionRunner:
         self._taking_off = False
 
     # ---- protocol glue
+    # The protocol's retry timer runs on wall time, as PX4's does: it is about the link, not the
+    # flight, and at a speed-up sim seconds would give a loaded ground station a tenth of the time.
     def handle(self, msg: MavMessage) -> None:
-        for reply in self.protocol.handle(msg, self.v.now_s()):
+        for reply in self.protocol.handle(msg, time.monotonic()):
             self.v.send(reply)
 
     def poll(self) -> None:
-        for reply in self.protocol.poll(self.v.now_s()):
+        for reply in self.protocol.poll(time.monotonic()):
             self.v.send(reply)
 
     def _on_plan(self, mission_type: int, items: list[MissionItem]) -> None:
+        if mission_type == MISSION_TYPE_FENCE:
+            self.v.set_fence(items)
         if mission_type != MISSION_TYPE_MISSION:
             return
         self.items = list(items)

@@ -18,10 +18,12 @@ from sim.vehicle import kinematics as kin
 from sim.vehicle.commands import handle_message
 from sim.vehicle.failsafe import Action, FailsafeMonitor, Situation
 from sim.vehicle.flight_modes import Px4Mode
+from sim.vehicle.geofence import BreachCheck, Fence, FenceError, check_breach, fence_from_items
 from sim.vehicle.mavlink_endpoint import MavlinkEndpoint, MavMessage
+from sim.vehicle.mission import MissionItem
 from sim.vehicle.mission_runner import MissionRunner
 from sim.vehicle.model import Home, LandedState, LocalFrame, Motion, VehicleState
-from sim.vehicle.navigator import GROUND_CONTACT_M, Navigator, RtlPhase
+from sim.vehicle.navigator import GROUND_CONTACT_M, Navigator, PointTarget, RtlPhase
 from sim.vehicle.params import ParamTable
 from sim.vehicle.telemetry import (
     DEFAULT_INTERVALS_S,
@@ -37,6 +39,25 @@ log = logging.getLogger(__name__)
 MAX_HEARTBEAT_WALL_S = 1.0
 #: Longest physics step (sim seconds); larger ticks are split.
 MAX_STEP_S = 0.1
+#: PX4's failsafe actions by severity: when several are active the most severe one is flown
+#: (PX4 commander/failsafe/framework.h, "Actions further down take precedence").
+SEVERITY = {
+    Action.NONE: 0,
+    Action.WARN: 1,
+    Action.HOLD: 5,
+    Action.RETURN: 6,
+    Action.LAND: 7,
+    Action.DISARM: 9,
+}
+#: GF_ACTION values -> action (4 terminate is modelled as land, like NAV_DLL_ACT's terminate).
+GF_ACTIONS = {
+    0: Action.NONE,
+    1: Action.WARN,
+    2: Action.HOLD,
+    3: Action.RETURN,
+    4: Action.LAND,
+    5: Action.LAND,
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,10 @@ class Vehicle:
         self.gcs_last_s = 0.0
         self.gcs_last_wall = 0.0
         self.status_log: list[str] = []
+        self.fence = Fence()
+        #: The failsafe action being flown (PX4 keeps it until a mode change by the GCS or disarming).
+        self.failsafe_action = Action.NONE
+        self._fence_breached = False
 
     # ---- lifecycle
     async def start(self) -> None:
@@ -175,6 +200,7 @@ class Vehicle:
 
     def disarm(self, reason: str) -> None:
         self.state.armed = False
+        self.failsafe_action = Action.NONE
         self.say(reason)
         self.send_now(MSG_HEARTBEAT)
 
@@ -281,6 +307,7 @@ class Vehicle:
                     s.motion, sp.v_north_mps, sp.v_east_mps, sp.v_up_mps, self.nav.limits(), dt_s
                 )
         self._landing_state(now_s)
+        self._check_fence()
         m = s.motion
         air = math.hypot(m.v_north_mps - wind[0], m.v_east_mps - wind[1]) if s.in_air else 0.0
         s.battery = battery.drain(
@@ -334,16 +361,73 @@ class Vehicle:
             match d.action:
                 case Action.DISARM:
                     self.disarm_quietly()
-                case Action.HOLD:
-                    self.set_mode(Px4Mode.HOLD)
-                case Action.RETURN:
-                    self.set_mode(Px4Mode.RETURN)
-                case Action.LAND:
-                    self.set_mode(Px4Mode.LAND)
+                case Action.HOLD | Action.RETURN | Action.LAND:
+                    self.set_mode(_MODE_OF[d.action])
+                    self.failsafe_action = d.action
 
     def disarm_quietly(self) -> None:
         self.state.armed = False
+        self.failsafe_action = Action.NONE
         self.send_now(MSG_HEARTBEAT)
 
     def _on_message(self, msg: MavMessage) -> None:
         handle_message(self, msg)
+
+    # ---- geofence
+    def set_fence(self, items: list[MissionItem]) -> None:
+        """Store the uploaded fence items (an empty list clears the fence)."""
+        try:
+            self.fence = fence_from_items(items, self.frame)
+        except FenceError as exc:  # PX4 checks the plan on upload; the sim keeps no fence
+            self.fence = Fence()
+            self.say(f"Geofence invalid: {exc}", 4)
+        self._fence_breached = False
+
+    def on_gcs_mode_change(self) -> None:
+        """A mode chosen by the GCS ends the failsafe action being flown (PX4: user takeover)."""
+        self.failsafe_action = Action.NONE
+
+    def _check_fence(self) -> None:
+        """PX4's geofence breach check (see :mod:`sim.vehicle.geofence`), acted on once per breach; the
+        action is flown only when it is more severe than the failsafe action already being flown."""
+        s, p = self.state, self.params
+        if self.fence.empty and p["GF_MAX_HOR_DIST"] <= 0:
+            return
+        if not (s.armed and s.in_air):
+            self._fence_breached = False
+            return
+        m = s.motion
+        breach = check_breach(
+            self.fence,
+            BreachCheck(
+                position=(m.north_m, m.east_m),
+                velocity_ne_mps=(m.v_north_mps, m.v_east_mps),
+                home=(s.home.north_m, s.home.east_m),
+                predict=p.int("GF_PREDICT") == 1,
+                max_hor_dist_m=p["GF_MAX_HOR_DIST"],
+                acc_hor_mps2=p["MPC_ACC_HOR"],
+            ),
+        )
+        if breach is None:
+            self._fence_breached = False
+            return
+        if self._fence_breached:
+            return
+        self._fence_breached = True
+        action = GF_ACTIONS.get(p.int("GF_ACTION"), Action.WARN)
+        what = "maximum distance" if breach.max_distance else "geofence"
+        if SEVERITY[action] <= SEVERITY[self.failsafe_action] or action in (Action.NONE, Action.WARN):
+            if action is not Action.NONE:
+                self.say(f"Geofence violation ({what})", 4)
+            return
+        self.say(f"Failsafe activated: {what} violation, {action.value}", 2)
+        self.failsafe_action = action
+        if action is Action.RETURN:
+            self.set_mode(Px4Mode.RETURN)
+            return
+        self.set_mode(_MODE_OF[action])
+        north_m, east_m = breach.stop_point
+        self.nav.hold = PointTarget(north_m, east_m, max(m.up_m, 0.0))
+
+
+_MODE_OF = {Action.HOLD: Px4Mode.HOLD, Action.RETURN: Px4Mode.RETURN, Action.LAND: Px4Mode.LAND}

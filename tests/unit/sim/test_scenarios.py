@@ -92,3 +92,21 @@ def test_dock_faults_name_real_faults() -> None:
         for step in scenario.steps:
             if isinstance(step.action, DockFaults):
                 assert all(hasattr(SimDockFaults(), k) for k in step.action.faults)
+
+
+@pytest.mark.parametrize("name", sorted(PLACES))
+def test_every_place_scene_lies_outside_the_keep_out_zones_with_their_clearance(name: str) -> None:
+    """A drone sent to a scenario's incident must be able to fly there: no scene square may touch a
+    keep-out zone of the reference district or its routing clearance."""
+    from shapely.geometry import box
+
+    from mission.geo_config import load_planning
+    from mission.settings import load_settings
+
+    planning = load_planning(load_settings())
+    scene = PLACES[name].scene()
+    x_m, y_m = planning.district.frame.to_local(scene.origin_lon_deg, scene.origin_lat_deg)
+    half_m = scene.half_extent_m
+    square = box(x_m - half_m, y_m - half_m, x_m + half_m, y_m + half_m)
+    for zone in planning.router.zones_m:
+        assert square.distance(zone) > planning.router.clearance_m, f"{name} touches a keep-out zone"
