@@ -201,27 +201,22 @@ def coverage_report(
     unavailable: Iterable[str] = (),
     *,
     with_wind_limit: bool = True,
+    view: RouterView | None = None,
 ) -> CoverageReport:
     """G1/G2/G3 for a district: coverage of its demand region by the docks not in ``unavailable``.
 
     ``with_wind_limit`` also finds the wind speed at which G1 (k = 1) breaks for those docks.
+    ``view`` (of ``router``) lets successive reports share what the router's nodes see.
     Raises ValueError for an unknown dock id, an available dock inside a keep-out zone, or a bad
     k / target.
     """
     from geo.wind_limit import g1_wind_limit  # it builds on this module
 
-    known = {d.id for d in docks}
+    available = available_docks(district, docks, unavailable)
     off = tuple(dict.fromkeys(unavailable))
-    unknown = [i for i in off if i not in known]
-    if unknown:
-        raise ValueError(f"unknown dock id(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    available = [d for d in docks if d.id not in off]
-    for d in available:
-        for zone in district.keepouts:
-            if zone.polygon_m.contains(Point(d.x_m, d.y_m)):
-                raise ValueError(f"dock {d.id} lies inside keep-out zone {zone.id}: it may not launch")
     demand = demand_region(district, router)
-    view = RouterView(router) if router is not None else None
+    if view is None and router is not None:
+        view = RouterView(router)
     report = coverage_of_region(
         demand,
         available,
@@ -239,6 +234,42 @@ def coverage_report(
     return replace(
         report, unavailable=off, g1_breaks_at_wind_mps=limit.speed_mps, g1_breaks_from_deg=limit.from_deg
     )
+
+
+def available_docks(
+    district: District, docks: Sequence[DockSite], unavailable: Iterable[str] = ()
+) -> list[DockSite]:
+    """``docks`` without ``unavailable``; ValueError for an unknown dock id or an available dock
+    inside a keep-out zone."""
+    known = {d.id for d in docks}
+    off = tuple(dict.fromkeys(unavailable))
+    unknown = [i for i in off if i not in known]
+    if unknown:
+        raise ValueError(f"unknown dock id(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    available = [d for d in docks if d.id not in off]
+    for d in available:
+        for zone in district.keepouts:
+            if zone.polygon_m.contains(Point(d.x_m, d.y_m)):
+                raise ValueError(f"dock {d.id} lies inside keep-out zone {zone.id}: it may not launch")
+    return available
+
+
+def uncovered_area_at_target_km2(
+    demand_m: BaseGeometry,
+    docks: Sequence[DockSite],
+    wind: Wind,
+    k: int,
+    target_s: float,
+    router: RouterLike | None = None,
+    view: RouterView | None = None,
+) -> float:
+    """The ``uncovered_area_km2`` :func:`coverage_of_region` reports for these (available) docks,
+    without the worst-response search: the same regions at the target, the same test."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    builder = ReachRegions(docks, wind, router, view=view, clip_to=_box_around(demand_m))
+    uncovered = uncovered_region(demand_m, builder.regions(target_s), k)
+    return 0.0 if is_covered(uncovered) else float(uncovered.area) / 1e6
 
 
 def worst_response(

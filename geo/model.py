@@ -61,10 +61,17 @@ class EnergyParams:
 @dataclass(frozen=True)
 class Wind:
     """A steady wind. ``from_deg`` is the meteorological direction it blows *from*, clockwise from
-    north (a north wind, 0°, pushes aircraft south)."""
+    north (a north wind, 0°, pushes aircraft south).
+
+    ``direction_known=False`` (:meth:`unknown_direction`): only the speed is known (the docks'
+    weather stations report no direction). Then ``from_deg`` means nothing and the response-time
+    model takes the worst case per leg: the wind blows against it (:mod:`geo.reach`);
+    :attr:`vector_mps` refuses, use :meth:`against` for the worst concrete wind of one leg.
+    """
 
     speed_mps: float = 0.0
     from_deg: float = 0.0
+    direction_known: bool = True
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.speed_mps) and self.speed_mps >= 0):
@@ -73,14 +80,33 @@ class Wind:
             raise ValueError(f"wind direction must be finite, got {self.from_deg!r}")
 
     @property
+    def unknown(self) -> bool:
+        """True when the direction is unknown and the wind is not calm (calm has no direction)."""
+        return not self.direction_known and self.speed_mps > 0
+
+    @property
     def vector_mps(self) -> tuple[float, float]:
         """(east, north) velocity of the air mass, i.e. where the wind blows *to*."""
+        if self.unknown:
+            raise ValueError("the wind's direction is unknown: it has no vector (use against())")
         rad = math.radians(self.from_deg)
         return (-self.speed_mps * math.sin(rad), -self.speed_mps * math.cos(rad))
+
+    def against(self, dx_m: float, dy_m: float) -> Wind:
+        """The worst concrete wind for a leg along (dx, dy): this speed blowing from where the leg
+        goes (a headwind). A known direction is returned unchanged."""
+        if not self.unknown or (dx_m == 0.0 and dy_m == 0.0):
+            return self if not self.unknown else Wind(self.speed_mps, 0.0)
+        return Wind(self.speed_mps, math.degrees(math.atan2(dx_m, dy_m)) % 360.0)
 
     @classmethod
     def calm(cls) -> Wind:
         return cls(0.0, 0.0)
+
+    @classmethod
+    def unknown_direction(cls, speed_mps: float) -> Wind:
+        """A wind of known speed from an unknown direction: plan with the worst case per option."""
+        return cls(speed_mps, 0.0, direction_known=False)
 
 
 @dataclass(frozen=True)

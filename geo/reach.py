@@ -76,15 +76,15 @@ def wind_cruise_time_s(
     dx = np.asarray(dx_m, dtype=np.float64)
     dy = np.asarray(dy_m, dtype=np.float64)
     dx, dy = np.broadcast_arrays(dx, dy)
-    wx, wy = wind.vector_mps
     v, a = cruise_mps, accel_mps2
     k = v / a
     if wind.speed_mps == 0.0:
         return cruise_time_s(np.hypot(dx, dy), v, a)
+    wx, wy = _wind_field(dx, dy, wind)
     # |d - wτ| = v(τ - k):  (|w|² - v²)τ² + 2(v²k - d·w)τ + |d|² - v²k² = 0
     dw = dx * wx + dy * wy
     d2 = dx * dx + dy * dy
-    w2 = wx * wx + wy * wy
+    w2 = wind.speed_mps**2
     qa = w2 - v * v
     qb = 2.0 * (v * v * k - dw)
     qc = d2 - v * v * k * k
@@ -94,6 +94,19 @@ def wind_cruise_time_s(
     if np.any(short):
         tau = np.where(short, _bisect_accel(dx, dy, wx, wy, a, 2.0 * k, short), tau)
     return tau
+
+
+def _wind_field(dx: FloatArray, dy: FloatArray, wind: Wind) -> tuple[FloatArray, FloatArray]:
+    """The air's velocity per offset: the wind's vector, or for an unknown direction the worst
+    case of each offset, its speed blowing straight against the leg (a headwind)."""
+    if not wind.unknown:
+        wx, wy = wind.vector_mps
+        return np.full(dx.shape, wx), np.full(dx.shape, wy)
+    dist = np.hypot(dx, dy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ux = np.where(dist > 0, dx / dist, 0.0)
+        uy = np.where(dist > 0, dy / dist, 1.0)  # no leg: any direction (a north wind)
+    return -wind.speed_mps * ux, -wind.speed_mps * uy
 
 
 def _smallest_root_at_least(qa: float, qb: FloatArray, qc: FloatArray, floor: float) -> FloatArray:
@@ -112,17 +125,24 @@ def _smallest_root_at_least(qa: float, qb: FloatArray, qc: FloatArray, floor: fl
 
 
 def _reached_while_accelerating(
-    dx: FloatArray, dy: FloatArray, wx: float, wy: float, a: float, t_end: float
+    dx: FloatArray, dy: FloatArray, wx: FloatArray, wy: FloatArray, a: float, t_end: float
 ) -> NDArray[np.bool_]:
     s_end = a * (t_end / 2.0) ** 2
     return np.asarray(np.hypot(dx - wx * t_end, dy - wy * t_end) <= s_end)
 
 
 def _bisect_accel(
-    dx: FloatArray, dy: FloatArray, wx: float, wy: float, a: float, t_end: float, mask: NDArray[np.bool_]
+    dx: FloatArray,
+    dy: FloatArray,
+    wx_all: FloatArray,
+    wy_all: FloatArray,
+    a: float,
+    t_end: float,
+    mask: NDArray[np.bool_],
 ) -> FloatArray:
     # Only the masked points are bisected (a few near the dock), not the whole array.
     sx, sy = dx[mask], dy[mask]
+    wx, wy = wx_all[mask], wy_all[mask]
     lo = np.zeros(sx.shape)
     hi = np.full(sx.shape, t_end)
     for _ in range(50):
@@ -169,11 +189,14 @@ def constant_speed_leg_time_s(
     dx = np.asarray(dx_m, dtype=np.float64)
     dy = np.asarray(dy_m, dtype=np.float64)
     dist = np.hypot(dx, dy)
-    wx, wy = wind.vector_mps
     with np.errstate(invalid="ignore", divide="ignore"):
         ux = np.where(dist > 0, dx / dist, 0.0)
         uy = np.where(dist > 0, dy / dist, 0.0)
-        along = wx * ux + wy * uy
+        if wind.unknown:  # the worst case of each leg: a headwind
+            along = np.full(dist.shape, -wind.speed_mps)
+        else:
+            wx, wy = wind.vector_mps
+            along = wx * ux + wy * uy
         under = airspeed_mps**2 - wind.speed_mps**2 + along**2
         ground = along + np.sqrt(np.where(under >= 0, under, np.nan))
         t = np.where(ground > 0, dist / ground, np.inf)
@@ -189,8 +212,32 @@ def energy_required_pct(
     on_scene_s: float | None = None,
 ) -> float:
     """Battery (percent) a sortie needs: climb + outbound + on scene + return against the wind +
-    descent and landing, plus the return reserve. ``inf`` if the wind makes the trip impossible."""
+    descent and landing, plus the return reserve. ``inf`` if the wind makes the trip impossible.
+
+    Power is the same at any ground speed, so only the round trip's flying time depends on the
+    wind. With an unknown direction the wind blows along the leg (headwind out, tailwind back):
+    at constant air speed V and wind w at angle θ to the leg the round trip takes
+    ``2d·sqrt(V² − w²sin²θ)/(V² − w²)``, largest at θ = 0: ``2dV/(V² − w²)``, the worst over all
+    directions. On legs shorter than ``2v²/a`` (150 m at 15 m/s, 3 m/s²) the drone never reaches
+    cruise speed and the worst direction is slightly off the leg (up to ~0.2 % of the battery):
+    there every :data:`SHORT_LEG_DIRECTIONS_DEG` is tried as well (tests/unit/geo)."""
     w = wind or Wind.calm()
+    if w.unknown:
+        worst = _energy_pct(dx_m, dy_m, reach, energy, w.against(dx_m, dy_m), on_scene_s)
+        if math.hypot(dx_m, dy_m) < 2.0 * reach.cruise_mps**2 / reach.accel_mps2:
+            for deg in SHORT_LEG_DIRECTIONS_DEG:
+                worst = max(worst, _energy_pct(dx_m, dy_m, reach, energy, Wind(w.speed_mps, deg), on_scene_s))
+        return worst
+    return _energy_pct(dx_m, dy_m, reach, energy, w, on_scene_s)
+
+
+#: Directions (from, degrees) the energy check also tries on a short leg with an unknown direction.
+SHORT_LEG_DIRECTIONS_DEG = tuple(float(d) for d in range(0, 360, 5))
+
+
+def _energy_pct(
+    dx_m: float, dy_m: float, reach: ReachParams, energy: EnergyParams, w: Wind, on_scene_s: float | None
+) -> float:
     cruise_pct_s = 100.0 / energy.flight_endurance_s
     hover_pct_s = 100.0 / energy.hover_endurance_s
     out_s = float(wind_cruise_time_s(dx_m, dy_m, w, reach.cruise_mps, reach.accel_mps2))
