@@ -2,8 +2,10 @@
 jittered exponential backoff and subscribe again. Shared by the cloud-side :class:`MqttDockLink` and the
 device-side :class:`MqttDeviceClient`.
 
-Incoming messages go to ``on_message(topic, payload)``; a handler that raises is logged and the loop
-goes on. ``abort()`` drops the TCP connection without an MQTT DISCONNECT (the broker then publishes the
+Incoming messages go to ``on_message(topic, payload)``, one at a time in arrival order; a handler may
+be a coroutine function (awaited before the next message). A handler that raises is logged and the
+loop goes on. ``on_connect`` runs once subscribed, ``on_disconnect`` when that connection ends.
+``abort()`` drops the TCP connection without an MQTT DISCONNECT (the broker then publishes the
 client's last will), which is how the sim injects an "offline" fault.
 """
 
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import random
 import socket
 import ssl
-from collections.abc import Awaitable, Callable, Iterable
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +30,9 @@ from docks.protocol import Outgoing
 
 log = logging.getLogger(__name__)
 
-MessageHandler = Callable[[str, bytes], None]
+MessageHandler = Callable[[str, bytes], Awaitable[None] | None]
 ConnectHook = Callable[[], Awaitable[None]]
+DisconnectHook = Callable[[], None]
 
 
 class NotConnectedError(ConnectionError):
@@ -54,6 +59,36 @@ async def cancel_tasks(tasks: Iterable[asyncio.Task[Any]], timeout_s: float = 2.
     return not pending
 
 
+#: Wall seconds a cancelled connect may take to finish before it is closed anyway (a guard).
+CONNECT_SETTLE_S = 5.0
+
+
+@contextlib.asynccontextmanager
+async def connected_client(client: aiomqtt.Client) -> AsyncIterator[aiomqtt.Client]:
+    """``async with client``, without leaving a half-open connection when cancelled while connecting.
+
+    aiomqtt connects in a worker thread, so the broker may accept the connection after the cancel;
+    nothing then disconnects it, and when the broker closes it (e.g. an embedded broker stopping
+    at shutdown) aiomqtt stores an "Unexpected disconnection" nobody reads — asyncio prints it as
+    "Future exception was never retrieved". Cancelled here, the connect in flight is given up to
+    :data:`CONNECT_SETTLE_S` to finish, then disconnected, and the cancel goes on."""
+    entering = asyncio.ensure_future(client.__aenter__())
+    try:
+        await asyncio.shield(entering)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            async with asyncio.timeout(CONNECT_SETTLE_S):
+                await entering
+                await client.__aexit__(None, None, None)
+        if not entering.done():
+            entering.cancel()
+        raise
+    try:
+        yield client
+    finally:
+        await client.__aexit__(*sys.exc_info())
+
+
 class MqttSession:
     """A long-lived connection; use as ``async with`` (starts and stops its background task)."""
 
@@ -70,7 +105,11 @@ class MqttSession:
         reconnect_min_s: float = 0.2,
         reconnect_max_s: float = 30.0,
         tls_ca_file: Path | None = None,
+        clean_session: bool = True,
+        on_disconnect: DisconnectHook | None = None,
     ) -> None:
+        """``clean_session=False`` keeps the broker-side session (QoS 1 messages published while
+        we were away arrive on return; needs a stable ``client_id``)."""
         self.url = url
         self._tls_ca_file = tls_ca_file
         self.client_id = client_id
@@ -78,6 +117,8 @@ class MqttSession:
         self._on_message = on_message
         self._will = will
         self._on_connect = on_connect
+        self._on_disconnect = on_disconnect
+        self._clean_session = clean_session
         self._keepalive_s = keepalive_s
         self._backoff = (reconnect_min_s, reconnect_max_s)
         self._client: aiomqtt.Client | None = None
@@ -118,6 +159,13 @@ class MqttSession:
                 return
         if not task.cancelled() and task.exception() is not None:
             log.warning("%s: connection task ended with %r", self.client_id, task.exception())
+
+    async def wait_closed(self) -> None:
+        """Until the connection task ends — :meth:`close`, or an error other than a broker loss,
+        raised here. Cancelling the wait leaves the session running."""
+        task = self._task
+        if task is not None:
+            await asyncio.shield(task)
 
     @property
     def connected(self) -> bool:
@@ -179,7 +227,7 @@ class MqttSession:
             identifier=self.client_id,
             protocol=aiomqtt.ProtocolVersion.V311,
             will=will,
-            clean_session=True,
+            clean_session=self._clean_session,
             keepalive=self._keepalive_s,
             timeout=10.0,
             tls_context=tls,
@@ -190,12 +238,14 @@ class MqttSession:
         attempt = 0
         while not self._closing:
             await self._paused.wait()
+            subscribed = False
             try:
-                async with self._make_client() as client:
+                async with connected_client(self._make_client()) as client:
                     self._client = client
                     for topic_filter, qos in self._subscriptions:
                         await client.subscribe(topic_filter, qos=qos)
                     self.connects += 1
+                    subscribed = True
                     attempt = 0
                     log.info("%s connected to %s", self.client_id, self.url)
                     if self._on_connect is not None:
@@ -209,7 +259,7 @@ class MqttSession:
                             self._in_connect_hook = False
                     self._connected.set()
                     async for message in client.messages:
-                        self._dispatch(str(message.topic), message.payload)
+                        await self._dispatch(str(message.topic), message.payload)
             except aiomqtt.MqttError as exc:
                 if self._closing:  # a cancelled graceful disconnect surfaces as MqttError
                     return
@@ -218,11 +268,13 @@ class MqttSession:
             finally:
                 self._connected.clear()
                 self._client = None
+                if subscribed and self._on_disconnect is not None:
+                    self._on_disconnect()
             delay_s = backoff_s(attempt, *self._backoff)
             attempt += 1
             await asyncio.sleep(delay_s)
 
-    def _dispatch(self, topic_name: str, payload: Any) -> None:
+    async def _dispatch(self, topic_name: str, payload: Any) -> None:
         if isinstance(payload, bytes | bytearray):
             data = bytes(payload)
         elif payload is None:
@@ -230,6 +282,8 @@ class MqttSession:
         else:
             data = str(payload).encode()
         try:
-            self._on_message(topic_name, data)
+            result = self._on_message(topic_name, data)
+            if inspect.isawaitable(result):
+                await result
         except Exception:
             log.exception("%s: handler failed on %s; message dropped", self.client_id, topic_name)

@@ -19,6 +19,9 @@ class MqttSettings(BaseModel):
     )
     client_id: str = Field("skyloop-mission", min_length=1, max_length=64)
     request_timeout_s: float = Field(10.0, gt=0, description="default wait for a services_reply")
+    connect_timeout_s: float = Field(
+        30.0, gt=0, description="wait for the first connection to the broker when mission control starts"
+    )
     service_timeouts_s: dict[str, float] = Field(
         default_factory=lambda: {
             "cover_open": 60.0,

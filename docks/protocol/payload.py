@@ -166,8 +166,9 @@ class LiveViewOutput(TelemetryModel):
 
 class LiveFrame(TelemetryModel):
     """One preview frame (on :func:`live_topic`, QoS 0, not retained; no envelope: it is a stream,
-    not an event). Boxes are the detector's current leads on this camera, normalised like
-    :class:`Detection`, and already drawn into the JPEG."""
+    not an event). Boxes are the detector's current tracks on this camera (a confirmed one with its
+    ``lead_id``, a tentative one without), normalised like :class:`Detection`, and already drawn
+    into the JPEG."""
 
     camera: Literal["rgb", "thermal"]
     seq: int = Field(ge=0)

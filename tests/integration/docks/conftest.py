@@ -25,6 +25,8 @@ from sim.weather import SteadyWind, Weather
 MQTT_ENV = "SKYLOOP_TEST_MQTT_URL"
 #: Sim speed-up for dock delays: a 15 s cover takes 0.15 s, a 50 s preparation 0.5 s.
 SPEED = 100.0
+#: Wall-clock patience for any one message or connection (a loaded CI machine can be slow).
+WAIT_S = 30.0
 
 
 def external_broker() -> BrokerUrl:
@@ -67,9 +69,15 @@ def clock() -> SimClock:
     return SimClock(SPEED)
 
 
+#: The links' stale time, in sim seconds (1 wall second at ``SPEED``): a test that checks a dock is
+#: live right after its OSD arrived must not fail because the loop stalled before the check (10 sim
+#: seconds were 0.1 wall second).
+STALE_AFTER_S = 100.0
+
+
 @pytest.fixture
 def settings() -> MqttSettings:
-    return MqttSettings(keepalive_s=2, reconnect_min_s=0.05, reconnect_max_s=0.5, stale_after_s=10.0)
+    return MqttSettings(keepalive_s=2, reconnect_min_s=0.05, reconnect_max_s=0.5, stale_after_s=STALE_AFTER_S)
 
 
 @pytest.fixture
@@ -89,9 +97,10 @@ class Recorder:
         self._arrived.set()
 
     async def wait_for(
-        self, predicate: Callable[[Message], bool], timeout_s: float = 10.0, *, after: int = 0
+        self, predicate: Callable[[Message], bool], timeout_s: float = WAIT_S, *, after: int = 0
     ) -> Message:
-        """The first message (from index ``after`` on) that matches ``predicate``."""
+        """The first message (from index ``after`` on) that matches ``predicate``; ``timeout_s`` is
+        a guard against a hang on a loaded machine, not a timing check."""
         async with asyncio.timeout(timeout_s):
             seen = after
             while True:
@@ -120,7 +129,7 @@ async def running(
     recorder = Recorder()
     async with MqttDockLink(url, settings, client_id=f"cloud-{sn}", clock=clock.now_s, devices=[sn]) as link:
         link.add_listener(recorder)
-        await link.wait_connected(10.0)
+        await link.wait_connected(WAIT_S)
         async with SimDock(dock_config, url, clock, weather, settings) as dock:
-            await dock.client.session.wait_connected(10.0)
+            await dock.client.session.wait_connected(WAIT_S)
             yield link, dock, recorder

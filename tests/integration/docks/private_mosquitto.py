@@ -12,6 +12,8 @@ from docks.broker import free_port
 from docks.broker_url import BrokerUrl
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "mosquitto"
+#: Wall-clock patience for the process to listen (a guard for a loaded machine, not a timing check).
+START_WAIT_S = 30.0
 
 
 def mosquitto_binary() -> str | None:
@@ -68,7 +70,9 @@ class PrivateMosquitto:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )
-        for _ in range(100):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_WAIT_S
+        while loop.time() < deadline:
             if self._proc.returncode is not None:
                 err = await self._proc.stderr.read() if self._proc.stderr else b""
                 raise RuntimeError(f"mosquitto exited: {err.decode().strip()}")
@@ -79,14 +83,14 @@ class PrivateMosquitto:
                 continue
             writer.close()
             return
-        raise RuntimeError("mosquitto did not start listening")
+        raise RuntimeError(f"mosquitto did not start listening within {START_WAIT_S:.0f} s")
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.returncode is None:
             proc.terminate()
             try:
-                await asyncio.wait_for(proc.wait(), 5)
+                await asyncio.wait_for(proc.wait(), 10)
             except TimeoutError:
                 proc.kill()
                 await proc.wait()

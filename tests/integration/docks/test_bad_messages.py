@@ -20,7 +20,7 @@ from docks.result_codes import ResultCode
 from docks.settings import MqttSettings
 from sim.clock import SimClock
 from sim.weather import Weather
-from tests.integration.docks.conftest import Recorder, running
+from tests.integration.docks.conftest import WAIT_S, Recorder, running
 
 
 def raw_client(url: BrokerUrl, name: str) -> aiomqtt.Client:
@@ -63,7 +63,7 @@ async def test_bad_telemetry_is_dropped_with_a_logged_reason(
         # nothing else broke
         seen = len(rec.messages)
         await rec.wait_for(lambda m: m.channel is Channel.OSD, after=seen)
-        assert reply_of(await link.call(sn, "cover_open", timeout_s=10)).ok
+        assert reply_of(await link.call(sn, "cover_open", timeout_s=WAIT_S)).ok
 
 
 async def test_dock_answers_unknown_and_invalid_requests_with_codes(
@@ -83,7 +83,7 @@ async def test_dock_answers_unknown_and_invalid_requests_with_codes(
             await console.publish(topic(Channel.SERVICES, sn), b"\xff\xfe garbage", qos=1)
             for payload in requests.values():
                 await console.publish(topic(Channel.SERVICES, sn), payload, qos=1)
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(WAIT_S):
                 async for message in console.messages:
                     if not str(message.topic).endswith("/services_reply"):
                         continue  # amqtt may also hand over retained messages of other topics
@@ -93,7 +93,7 @@ async def test_dock_answers_unknown_and_invalid_requests_with_codes(
                         break
         assert answers == {"unknown": ResultCode.UNKNOWN_METHOD, "invalid": ResultCode.INVALID_PARAMS}
         assert dock.client.rejected["json"] == 1
-        assert reply_of(await link.call(sn, "charge_stop", timeout_s=10)).ok
+        assert reply_of(await link.call(sn, "charge_stop", timeout_s=WAIT_S)).ok
 
 
 async def test_link_refuses_to_send_invalid_requests(
@@ -113,9 +113,9 @@ async def test_an_invalid_reply_fails_the_call_at_once(
         return ResultCode.OK, {"cover_state": "ajar"}
 
     async with MqttDockLink(broker_url, settings, client_id=f"cloud-{sn}", devices=[sn]) as link:
-        await link.wait_connected(5)
+        await link.wait_connected(WAIT_S)
         async with MqttDeviceClient(broker_url, sn, sloppy, settings=settings) as device:
-            await device.session.wait_connected(5)
+            await device.session.wait_connected(WAIT_S)
             with pytest.raises(DockReplyError, match="cover_state"):
                 await link.call(sn, "cover_open", timeout_s=30)
 
@@ -127,7 +127,7 @@ async def test_a_flood_of_bad_messages_is_logged_sparingly(
     recorder = Recorder()
     async with MqttDockLink(embedded_broker.url, settings, client_id=f"cloud-{sn}", devices=[sn]) as link:
         link.add_listener(recorder)
-        await link.wait_connected(5)
+        await link.wait_connected(WAIT_S)
         async with raw_client(embedded_broker.url, f"flood-{sn}") as flood:
             for _ in range(100):
                 await flood.publish(topic(Channel.OSD, sn), b"{broken", qos=1)

@@ -3,12 +3,15 @@ stale when it stops talking; both recover when it returns."""
 
 from __future__ import annotations
 
+import asyncio
+
 from docks.broker_url import BrokerUrl
 from docks.protocol import Channel, Message
 from docks.settings import MqttSettings
 from sim.clock import SimClock
+from sim.dock import SimDock
 from sim.weather import Weather
-from tests.integration.docks.conftest import running
+from tests.integration.docks.conftest import WAIT_S, Recorder, running
 
 
 def status_is(online: bool):  # type: ignore[no-untyped-def]
@@ -41,7 +44,7 @@ async def test_silent_dock_goes_stale_within_the_stale_time_and_recovers(
         await rec.wait_for(lambda m: m.channel is Channel.OSD)
         assert link.live(sn)
         dock.inject(stale_telemetry=True)
-        last = await _last_osd_after_silence(rec, clock)
+        last = await _last_osd_after_silence(rec, dock, clock)
         assert last is not None
         await clock.sleep(settings.stale_after_s + 1.0)
         presence = link.presence(sn)
@@ -55,11 +58,14 @@ async def test_silent_dock_goes_stale_within_the_stale_time_and_recovers(
         assert link.live(sn)
 
 
-async def _last_osd_after_silence(rec, clock: SimClock) -> Message | None:  # type: ignore[no-untyped-def]
-    """Wait until OSD stops arriving (one in-flight message may still land)."""
-    count = -1
-    while count != rec.count(lambda m: m.channel is Channel.OSD):
-        count = rec.count(lambda m: m.channel is Channel.OSD)
-        await clock.sleep(4.0)
+async def _last_osd_after_silence(rec: Recorder, dock: SimDock, clock: SimClock) -> Message | None:
+    """Wait until OSD has stopped: the dock sent none for two periods and every one it sent has
+    arrived (a publish under way when the fault was injected may still land, late on a busy machine)."""
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            sent = dock.osd_sent
+            await clock.sleep(2 * dock.config.osd_interval_s)
+            if dock.osd_sent == sent and rec.count(lambda m: m.channel is Channel.OSD) == sent:
+                break
     osd = [m for m in rec.messages if m.channel is Channel.OSD]
     return osd[-1] if osd else None

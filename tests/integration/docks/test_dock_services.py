@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from docks.broker_url import BrokerUrl
 from docks.model import ChargeState, CoverState, DockMode, TaskStatus
 from docks.ports import reply_of
@@ -20,7 +22,7 @@ from docks.result_codes import ResultCode
 from docks.settings import MqttSettings
 from sim.clock import SimClock
 from sim.weather import SteadyWind, Weather
-from tests.integration.docks.conftest import running
+from tests.integration.docks.conftest import WAIT_S, running
 
 
 def is_osd(m: Message) -> bool:
@@ -36,19 +38,19 @@ async def test_cover_and_charging_services(
         osd = (await rec.wait_for(is_osd)).body
         assert isinstance(osd, DockOsd) and osd.cover_state is CoverState.CLOSED and osd.drone_in_dock
 
-        opened = await link.call(sn, "cover_open", timeout_s=10)
+        opened = await link.call(sn, "cover_open", timeout_s=WAIT_S)
         assert reply_of(opened).result == ResultCode.OK
         assert opened.output == CoverOutput(cover_state=CoverState.OPEN)
         osd_open = await rec.wait_for(lambda m: is_osd(m) and m.body.cover_state is CoverState.OPEN)  # type: ignore[attr-defined]
         assert osd_open.sn == sn
 
-        closed = await link.call(sn, "cover_close", timeout_s=10)
+        closed = await link.call(sn, "cover_close", timeout_s=WAIT_S)
         assert closed.output == CoverOutput(cover_state=CoverState.CLOSED)
 
-        stopped = await link.call(sn, "charge_stop", timeout_s=10)
+        stopped = await link.call(sn, "charge_stop", timeout_s=WAIT_S)
         stopped_at = len(rec.messages)
         assert isinstance(stopped.output, ChargeOutput) and stopped.output.charge_state is ChargeState.IDLE
-        started = await link.call(sn, "charge_start", timeout_s=10)
+        started = await link.call(sn, "charge_start", timeout_s=WAIT_S)
         assert isinstance(started.output, ChargeOutput)
         assert started.output.charge_state is ChargeState.CHARGING
         assert started.output.drone_battery_pct is not None and started.output.drone_battery_pct >= 50.0
@@ -64,7 +66,7 @@ async def test_flighttask_prepare_reports_progress_and_readies_the_dock(
 ) -> None:
     async with running(broker_url, sn, clock, weather, settings, battery_pct=90.0) as (link, dock, rec):
         request = FlighttaskPrepare(flight_id="mission-42", min_battery_pct=60.0)
-        answer = await link.call(sn, "flighttask_prepare", request, bid="mission-42", timeout_s=10)
+        answer = await link.call(sn, "flighttask_prepare", request, bid="mission-42", timeout_s=WAIT_S)
         assert reply_of(answer).ok and isinstance(answer.output, PrepareOutput)
         assert answer.output.flight_id == "mission-42"
         assert answer.envelope.bid == "mission-42"
@@ -77,7 +79,7 @@ async def test_flighttask_prepare_reports_progress_and_readies_the_dock(
         assert percents == sorted(percents) and len(percents) >= 3
         assert dock.mode is DockMode.LAUNCHING and dock.cover is CoverState.OPEN
 
-        busy = await link.call(sn, "flighttask_prepare", request, timeout_s=10)
+        busy = await link.call(sn, "flighttask_prepare", request, timeout_s=WAIT_S)
         assert reply_of(busy).result == ResultCode.WRONG_MODE
 
         dock.drone_took_off()
@@ -100,26 +102,28 @@ async def test_refusals_carry_documented_codes(
     storm = Weather(SteadyWind(14.0, 0.0))
     async with running(broker_url, sn, clock, storm, settings, battery_pct=40.0) as (link, dock, rec):
         prep = FlighttaskPrepare(flight_id="f1")
-        assert reply_of(await link.call(sn, "flighttask_prepare", prep, timeout_s=10)).result == (
+        assert reply_of(await link.call(sn, "flighttask_prepare", prep, timeout_s=WAIT_S)).result == (
             ResultCode.WEATHER_LIMIT
         )
         storm.wind = SteadyWind(2.0, 0.0)
         low = FlighttaskPrepare(flight_id="f1", min_battery_pct=80.0)
-        assert reply_of(await link.call(sn, "flighttask_prepare", low, timeout_s=10)).result == (
+        assert reply_of(await link.call(sn, "flighttask_prepare", low, timeout_s=WAIT_S)).result == (
             ResultCode.BATTERY_TOO_LOW
         )
         dock.inject(cover_stuck=True)
-        stuck = await link.call(sn, "cover_open", timeout_s=10)
+        stuck = await link.call(sn, "cover_open", timeout_s=WAIT_S)
         assert reply_of(stuck).result == ResultCode.COVER_FAULT
         hms = await rec.wait_for(lambda m: m.method == "hms")
         assert hms.envelope.need_reply
         faulted = await rec.wait_for(lambda m: is_osd(m) and m.body.mode is DockMode.FAULT)  # type: ignore[attr-defined]
         assert isinstance(faulted.body, DockOsd) and "cover" in faulted.body.faults
-        assert reply_of(await link.call(sn, "flighttask_prepare", prep, timeout_s=10)).result == (
+        assert reply_of(await link.call(sn, "flighttask_prepare", prep, timeout_s=WAIT_S)).result == (
             ResultCode.COVER_FAULT
         )
         dock.inject(charger_failure=True)
-        assert reply_of(await link.call(sn, "charge_start", timeout_s=10)).result == ResultCode.CHARGER_FAULT
+        assert (
+            reply_of(await link.call(sn, "charge_start", timeout_s=WAIT_S)).result == ResultCode.CHARGER_FAULT
+        )
 
 
 async def test_hms_event_is_acknowledged(
@@ -129,10 +133,9 @@ async def test_hms_event_is_acknowledged(
         dock.inject(charger_failure=True)
         await rec.wait_for(lambda m: m.method == "hms")
         await rec.wait_for(lambda m: is_osd(m) and m.body.charge_state is ChargeState.FAULT)  # type: ignore[attr-defined]
-        for _ in range(200):
-            if dock.client.unacked_events == 0:
-                break
-            await clock.sleep(1.0)
+        async with asyncio.timeout(WAIT_S):  # mission control's ack comes back through the broker
+            while dock.client.unacked_events:
+                await clock.sleep(1.0)
         assert dock.client.unacked_events == 0
 
 
@@ -141,9 +144,9 @@ async def test_device_reboot_goes_offline_and_comes_back(
 ) -> None:
     async with running(broker_url, sn, clock, weather, settings, reboot_s=30.0) as (link, _dock, rec):
         await rec.wait_for(lambda m: m.channel is Channel.STATUS and m.body.online)  # type: ignore[attr-defined]
-        assert reply_of(await link.call(sn, "device_reboot", timeout_s=10)).ok
+        assert reply_of(await link.call(sn, "device_reboot", timeout_s=WAIT_S)).ok
         await rec.wait_for(lambda m: m.channel is Channel.STATUS and not m.body.online)  # type: ignore[attr-defined]
         assert link.presence(sn).online is False
         offline_at = len(rec.messages)
         await rec.wait_for(lambda m: m.channel is Channel.STATUS and m.body.online, after=offline_at)  # type: ignore[attr-defined]
-        assert reply_of(await link.call(sn, "cover_open", timeout_s=10)).ok
+        assert reply_of(await link.call(sn, "cover_open", timeout_s=WAIT_S)).ok

@@ -21,7 +21,7 @@ from sim.clock import SimClock
 from sim.dock import SimDockConfig
 from sim.dock_fleet import SimDockFleet
 from sim.weather import Weather
-from tests.integration.docks.conftest import Recorder
+from tests.integration.docks.conftest import WAIT_S, Recorder
 from tests.integration.docks.private_mosquitto import PrivateMosquitto, mosquitto_binary
 
 pytestmark = pytest.mark.skipif(mosquitto_binary() is None, reason="mosquitto binary not installed")
@@ -62,11 +62,11 @@ async def test_a_dock_cannot_publish_as_another_dock(broker: PrivateMosquitto) -
     recorder = Recorder()
     async with MqttDockLink(broker.url("skyloop-mission"), settings) as link:
         link.add_listener(recorder)
-        await link.wait_connected(5)
+        await link.wait_connected(WAIT_S)
         async with MqttDeviceClient(broker.url("D01"), "D01", ok_handler, settings=settings) as d01:
-            await d01.session.wait_connected(5)
+            await d01.session.wait_connected(WAIT_S)
             await recorder.wait_for(lambda m: m.sn == "D01" and m.channel is Channel.STATUS)
-            assert reply_of(await link.call("D01", "cover_open", timeout_s=5)).ok
+            assert reply_of(await link.call("D01", "cover_open", timeout_s=WAIT_S)).ok
 
             async with client(broker.url("D01"), "D01-raw") as raw:
                 spoof = build(Channel.STATUS, "D02", "update_status", {"online": True}, retain=True)
@@ -113,9 +113,9 @@ async def test_sim_docks_log_in_as_themselves(broker: PrivateMosquitto, weather:
     recorder = Recorder()
     async with MqttDockLink(broker.url("skyloop-mission"), settings) as link:
         link.add_listener(recorder)
-        await link.wait_connected(5)
+        await link.wait_connected(WAIT_S)
         async with SimDockFleet(configs, template, SimClock(100.0), weather, settings) as fleet:
-            await fleet.wait_connected(5)
+            await fleet.wait_connected(WAIT_S)
             for sn in ("D01", "D02"):
                 await recorder.wait_for(lambda m, sn=sn: m.sn == sn and m.channel is Channel.OSD)
-                assert reply_of(await link.call(sn, "charge_stop", timeout_s=5)).ok
+                assert reply_of(await link.call(sn, "charge_stop", timeout_s=WAIT_S)).ok

@@ -16,6 +16,7 @@ from docks.ports import DockUnreachableError, reply_of
 from docks.protocol import ChargeOutput, Message
 from docks.result_codes import ResultCode
 from docks.settings import MqttSettings
+from tests.integration.docks.conftest import WAIT_S
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI not installed")
 
@@ -40,10 +41,10 @@ async def test_round_trip_over_tls_and_untrusted_broker_refused(tmp_path: Path) 
         assert str(broker.url).startswith("mqtts://")
         trusted = MqttSettings(tls_ca_file=cert, reconnect_min_s=0.05, reconnect_max_s=0.5)
         async with MqttDockLink(broker.url, trusted, devices=["TLS01"]) as link:
-            await link.wait_connected(10)
+            await link.wait_connected(WAIT_S)
             async with MqttDeviceClient(broker.url, "TLS01", answer, settings=trusted) as device:
-                await device.session.wait_connected(10)
-                assert reply_of(await link.call("TLS01", "charge_stop", timeout_s=10)).ok
+                await device.session.wait_connected(WAIT_S)
+                assert reply_of(await link.call("TLS01", "charge_stop", timeout_s=WAIT_S)).ok
         untrusted = MqttSettings(reconnect_min_s=0.05, reconnect_max_s=0.5)  # system CAs only
         async with MqttDockLink(broker.url, untrusted, client_id="untrusting") as link:
             with pytest.raises(DockUnreachableError):
