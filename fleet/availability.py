@@ -9,6 +9,8 @@ Gates, all evaluated so that the planner can store every reason (planning.md §6
   a drone whose fresh telemetry says it is flying makes the dock busy whatever the OSD says;
 - weather at the dock: wind above the type's launch limit minus the gust margin, rain at or above
   the grounding level, temperature outside the type's range; a missing reading blocks too;
+- on-board geofence (when the manager requires one): a drone whose keep-out fence failed to upload,
+  or is being uploaded right now (PENDING while its link is up), does not launch and is not re-tasked;
 - energy (planning.md §5): the battery must cover the sortie (out, on scene, back against the wind,
   reserve), along the route around keep-out zones when the manager has a router; while charging the
   reason says when it will be ready, on the dock's charging curve. Without a sortie the dock's
@@ -33,6 +35,8 @@ from fleet.model import (
     DockActivity,
     DockState,
     DroneState,
+    FenceState,
+    GeofenceStatus,
     RainLevel,
     Reason,
     ReasonCode,
@@ -122,8 +126,10 @@ def dock_availability(
     sortie: SortieGeometry | None = None,
     mission_id: str | None = None,
     maintenance_note: str | None = None,
+    fence: GeofenceStatus | None = None,
 ) -> Availability:
-    """Availability of ``dock`` for ``sortie`` (or its reference sortie) at ``now_s``."""
+    """Availability of ``dock`` for ``sortie`` (or its reference sortie) at ``now_s``. ``fence`` is
+    the drone's on-board geofence status when one is required (None: no fence gate)."""
     reasons: list[Reason] = []
     notes: list[str] = []
     if maintenance_note is not None:
@@ -134,6 +140,10 @@ def dock_availability(
         reasons.append(Reason(ReasonCode.BUSY, f"busy: on mission {mission_id}"))
     elif live_drone is not None and live_drone.in_air:
         reasons.append(Reason(ReasonCode.BUSY, "busy: drone airborne"))
+    link_up = drone is not None and drone.link_ok and not drone.restored
+    fence_reason = geofence_reason(fence, link_up)
+    if fence_reason is not None:
+        reasons.append(fence_reason)
 
     if not _live(state, now_s, limits, reasons):
         return _result(dock, now_s, reasons, notes)
@@ -159,10 +169,12 @@ def airborne_availability(
     now_s: float,
     limits: GateLimits,
     from_route_m: float | None = None,
+    fence: GeofenceStatus | None = None,
 ) -> Availability:
     """Can a flying drone be re-tasked to ``sortie`` (offsets relative to its home dock) and still get
-    home with its reserve? Its own link and battery are the gates; launch weather limits do not apply.
-    ``from_route_m`` is the route from the drone to the target around keep-out zones, if known."""
+    home with its reserve? Its own link, on-board geofence (``fence``, None: not required) and battery
+    are the gates; launch weather limits do not apply. ``from_route_m`` is the route from the drone to
+    the target around keep-out zones, if known."""
     reasons: list[Reason] = []
     if not drone.link_ok and not drone.restored:
         reasons.append(Reason(ReasonCode.OFFLINE, "offline: drone link lost"))
@@ -172,6 +184,9 @@ def airborne_availability(
         text = "stale: no telemetry" if age is None else f"stale: no telemetry for {num(age)} s"
         reasons.append(Reason(ReasonCode.STALE, text, age, limits.drone_stale_after_s))
         return _result(home, now_s, reasons, [], drone.battery_pct)
+    fence_reason = geofence_reason(fence, link_up=True)
+    if fence_reason is not None:
+        reasons.append(fence_reason)
     target_x = home.x_m + sortie.dx_m
     target_y = home.y_m + sortie.dy_m
     from_dx, from_dy = target_x - drone_xy_m[0], target_y - drone_xy_m[1]
@@ -200,6 +215,20 @@ def airborne_availability(
             reasons.append(_low_battery(soc, needed))
     margin = None if soc is None or needed_out is None else soc - needed_out
     return _result(home, now_s, reasons, [], soc, needed_out, margin)
+
+
+def geofence_reason(fence: GeofenceStatus | None, link_up: bool) -> Reason | None:
+    """Why the drone's keep-out geofence is not confirmed on board, or None when it is (or when no
+    fence is required). PENDING blocks only while the link is up: the upload is under way then (a few
+    seconds); a drone that is not connected gets its fence as soon as it is."""
+    if fence is None or fence.state is FenceState.UPLOADED:
+        return None
+    if fence.state is FenceState.FAILED:
+        detail = f"upload failed: {fence.detail}" if fence.detail else "upload failed"
+        return Reason(ReasonCode.GEOFENCE, f"keep-out geofence not on board: {detail}")
+    if link_up:
+        return Reason(ReasonCode.GEOFENCE, "keep-out geofence not on board: upload under way")
+    return None
 
 
 def _live(state: DockState | None, now_s: float, limits: GateLimits, reasons: list[Reason]) -> bool:

@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 
 from fleet.availability import GateLimits, SortieGeometry, airborne_availability
-from fleet.model import Availability, Candidate, CandidateKind, DroneState, SortieSpec
+from fleet.model import Availability, Candidate, CandidateKind, DroneState, GeofenceStatus, SortieSpec
 from fleet.registry import DockEntry, ToLocal
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,10 @@ def airborne_candidate(
     limits: GateLimits,
     route_length: RouteLength | None,
     mission_id: str | None,
+    fence: GeofenceStatus | None = None,
 ) -> Candidate | None:
-    """The dock's drone as a re-tasking candidate, if it is flying (by its last live telemetry)."""
+    """The dock's drone as a re-tasking candidate, if it is flying (by its last live telemetry);
+    ``fence``: its on-board geofence status when one is required."""
     if drone is None or drone.restored or not drone.in_air or drone.lon_deg is None or drone.lat_deg is None:
         return None
     x, y = to_local(drone.lon_deg, drone.lat_deg)
@@ -81,6 +83,8 @@ def airborne_candidate(
         lat_deg=drone.lat_deg,
         rel_alt_m=drone.rel_alt_m,
         distance_m=math.hypot(target_xy[0] - x, target_xy[1] - y),
-        availability=airborne_availability(entry, drone, (x, y), geometry, now_s, limits, from_route),
+        availability=airborne_availability(
+            entry, drone, (x, y), geometry, now_s, limits, from_route, fence=fence
+        ),
         current_mission_id=mission_id,
     )

@@ -46,6 +46,13 @@ class FlightSettings(BaseModel):
     command_timeout_s: float = Field(5.0, gt=0, description="arm, takeoff, goto, orbit, hold, rtl, land")
     param_timeout_s: float = Field(5.0, gt=0)
     mission_timeout_s: float = Field(20.0, gt=0, description="mission upload/download/clear/start")
+    message_timeout_s: float = Field(
+        1.5,
+        gt=0,
+        le=5,
+        description="MAVSDK's wait for each answer (command ack, mission-transfer item) before it "
+        "retries; its own default, 0.5 s, is short for a 4G link or a loaded host",
+    )
     link_loss_s: float = Field(
         3.0, gt=0, description="no message for this long -> the drone is reported OFFLINE"
     )

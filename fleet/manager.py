@@ -1,7 +1,8 @@
 """The fleet manager: the registry plus live state from dock OSD and drone telemetry, availability
 with reasons, change events, stale detection on an injectable clock, and persistence.
 
-Feed it from the adapters (``ingest_osd``, ``ingest_status``, ``ingest_drone``), ask it
+Feed it from the adapters (``ingest_osd``, ``ingest_status``, ``ingest_drone``, and
+``ingest_geofence`` when every drone must carry the keep-out zones on board), ask it
 (``availability``, ``candidates``), listen to it (``subscribe``, ``add_listener``) and run
 ``run()`` in the application's TaskGroup: it looks for stale data every ``check_interval_s`` and
 saves the state when it changed. All methods are called from the event loop's thread.
@@ -27,9 +28,11 @@ from fleet.model import (
     Candidate,
     DockState,
     DroneState,
+    FenceState,
     FleetEvent,
     FleetEventKind,
     FleetSnapshot,
+    GeofenceStatus,
     SortieSpec,
 )
 from fleet.ports import FleetStateStore
@@ -44,7 +47,9 @@ class FleetManager:
     """Live state of a registered fleet. See the module docstring.
 
     With ``route_length`` the energy of a sortie is counted along the route around keep-out zones,
-    not the straight line (which would underestimate it)."""
+    not the straight line (which would underestimate it). With ``geofence_required`` a drone whose
+    keep-out geofence is not confirmed on board (:meth:`ingest_geofence`; nothing reported yet counts
+    as pending) is not offered: its upload failed, or is under way while its link is up."""
 
     def __init__(
         self,
@@ -55,9 +60,11 @@ class FleetManager:
         clock: Clock | None = None,
         store: FleetStateStore | None = None,
         route_length: RouteLength | None = None,
+        geofence_required: bool = False,
     ) -> None:
         self.registry = registry
         self.route_length = route_length
+        self.geofence_required = geofence_required
         self.settings = settings or FleetSettings()
         s = self.settings
         self.limits = GateLimits(
@@ -75,6 +82,7 @@ class FleetManager:
         self._assignments: dict[str, str] = {}
         self._maintenance: dict[str, str] = {}
         self._alerts: dict[str, tuple[HmsAlert, ...]] = {}
+        self._fences: dict[str, GeofenceStatus] = {}
         self._last: dict[str, Availability] = {}
         self._hub = EventHub(s.subscriber_queue)
         self._dirty = False
@@ -157,6 +165,18 @@ class FleetManager:
         self._put_drone(dock, replace(base, link_ok=event.state is LinkState.ONLINE), now)
         return True
 
+    def ingest_geofence(self, status: GeofenceStatus) -> bool:
+        """A drone's on-board geofence status (:func:`fleet.geofence_sync.keep_geofence` reports it);
+        it gates availability when ``geofence_required``. False for a drone not in the registry."""
+        try:
+            dock = self.registry.dock_of_drone(status.drone_id)
+        except UnknownDockError:
+            self._log_unknown(status.drone_id, "drone")
+            return False
+        self._fences[status.drone_id] = status
+        self._refresh(dock.dock_id)
+        return True
+
     def put_drone_state(self, state: DroneState) -> None:
         """Set a drone's state directly (tests, or a source other than the DroneLink)."""
         dock = self.registry.dock_of_drone(state.drone_id)
@@ -199,6 +219,11 @@ class FleetManager:
         self.registry.dock_of_drone(drone_id)
         return self._drones.get(drone_id)
 
+    def geofence_status(self, drone_id: str) -> GeofenceStatus | None:
+        """The drone's last reported on-board geofence status (None: nothing reported)."""
+        self.registry.dock_of_drone(drone_id)
+        return self._fences.get(drone_id)
+
     def assignment(self, dock_id: str) -> str | None:
         return self._assignments.get(dock_id)
 
@@ -238,6 +263,7 @@ class FleetManager:
                     limits=self.limits,
                     route_length=self.route_length,
                     mission_id=mission_id,
+                    fence=self._fence_gate(entry.drone_id),
                 )
                 if airborne is not None:
                     out.append(airborne)
@@ -385,7 +411,14 @@ class FleetManager:
             sortie=geometry,
             mission_id=self._assignments.get(entry.dock_id),
             maintenance_note=self._maintenance.get(entry.dock_id),
+            fence=self._fence_gate(entry.drone_id),
         )
+
+    def _fence_gate(self, drone_id: str) -> GeofenceStatus | None:
+        """What the fence gate judges: None when no fence is required; pending until one is reported."""
+        if not self.geofence_required:
+            return None
+        return self._fences.get(drone_id) or GeofenceStatus(drone_id, FenceState.PENDING)
 
     async def _save_logged(self) -> bool:
         try:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import mavsdk
+from mavsdk.cmavsdk_loader import _cmavsdk_lib
 from mavsdk.component_type import ComponentType
 from mavsdk.mavsdk import Configuration, Mavsdk
 
@@ -29,15 +31,53 @@ _mavsdk_log = logging.getLogger("mavsdk")
 _RESERVED_SYSIDS = {0, 245, 255}
 
 
+#: MAVSDK's lines about its callback thread falling behind (at ERROR since MAVSDK 4, each with a
+#: "See: <url>" line): the queue overflowed, or one callback took over a second. Our callbacks only
+#: queue the sample for the loop (fleet/mavsdk_telemetry.py); they fall behind when they wait for
+#: the GIL of a busy process, and each subscription keeps only the newest sample, so a dropped one
+#: is replaced by the next (docs/flight.md, *Known limits*): DEBUG lines, not errors an operator must
+#: act on.
+_EXPECTED_NOISE = (
+    "Dropping subscription callbacks",
+    "Callback took more than",
+    "Callback called from",
+    # a connection's socket closed under its receive thread: only when MAVSDK removes the connection
+    # (the fleet closing), never while it is in use
+    "Error from async_receive_from: Bad file descriptor",
+)
+
+
+def mavsdk_log_level(level: int, message: str) -> int:
+    """The Python logging level of a MAVSDK log line (MAVSDK levels: 0 debug … 3 error).
+
+    >>> mavsdk_log_level(3, "Dropping subscription callbacks (3 so far)") == logging.DEBUG
+    True
+    >>> mavsdk_log_level(2, "Vehicle type changed") == logging.WARNING
+    True
+    """
+    if message.startswith(_EXPECTED_NOISE):
+        return logging.DEBUG
+    levels = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
+    return levels.get(level, logging.INFO)
+
+
 def _route_mavsdk_logs() -> None:
     """Send MAVSDK's own log lines to Python logging instead of stdout."""
-    levels = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
 
     def on_log(level: Any, message: str, _file: str | None, _line: int) -> bool:
-        _mavsdk_log.log(levels.get(int(level), logging.INFO), "%s", message)
+        _mavsdk_log.log(mavsdk_log_level(int(level), message), "%s", message)
         return True
 
     mavsdk.log_subscribe(on_log)
+
+
+def set_message_timeout(mav: Mavsdk, timeout_s: float) -> None:
+    """MAVSDK's per-answer timeout (``Mavsdk::set_timeout_s`` in C++; the Python binding does not
+    wrap it, so through its C library)."""
+    setter = _cmavsdk_lib.mavsdk_set_timeout_s
+    setter.argtypes = [ctypes.c_void_p, ctypes.c_double]
+    setter.restype = None
+    setter(mav._handle, timeout_s)
 
 
 class MavsdkFleet:
@@ -69,6 +109,7 @@ class MavsdkFleet:
         _route_mavsdk_logs()
         config = Configuration.create_with_component_type(ComponentType.GROUND_STATION)
         mav = await loop.run_in_executor(self._pool, Mavsdk, config)
+        set_message_timeout(mav, self.settings.message_timeout_s)
         self._mavsdk = mav
         self._new_system_handle = mav.subscribe_on_new_system(
             lambda _ud: loop.call_soon_threadsafe(self._scan_wanted.set)

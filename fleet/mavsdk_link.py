@@ -14,6 +14,9 @@ from typing import Any, TypeVar
 
 import mavsdk
 from mavsdk.plugins.action import Action, OrbitYawBehavior
+from mavsdk.plugins.geofence import FenceType, Geofence, GeofenceData
+from mavsdk.plugins.geofence import Point as FencePoint
+from mavsdk.plugins.geofence import Polygon as MavsdkFencePolygon
 from mavsdk.plugins.mission import Mission, MissionItem
 from mavsdk.plugins.mission import MissionPlan as MavsdkMissionPlan
 from mavsdk.plugins.param import Param
@@ -25,6 +28,7 @@ from fleet.errors import (
     CommandTimeout,
     DroneOffline,
     InvalidCommand,
+    MissionError,
     ParamError,
     error_for_result,
 )
@@ -33,9 +37,11 @@ from fleet.flight_checks import (
     check_orbit,
     check_param_name,
     check_point,
+    check_speed,
     check_waypoints,
 )
 from fleet.flight_settings import FlightSettings
+from fleet.geofence import FencePolygon, GeofencePlan, same_polygons
 from fleet.mavsdk_telemetry import TelemetryFeed
 from fleet.telemetry_hub import Subscription, TelemetryHub
 
@@ -57,6 +63,7 @@ class MavsdkDroneLink:
         self._param: Param | None = None
         self._mission: Mission | None = None
         self._telemetry: Telemetry | None = None
+        self._geofence: Geofence | None = None
         self._feed: TelemetryFeed | None = None
 
     # -- DroneLink: state and telemetry -------------------------------------------------------------
@@ -103,22 +110,32 @@ class MavsdkDroneLink:
         await self._call("disarm", "action", self._plugin(self._action, "disarm").disarm)
 
     async def takeoff(self, height: Height) -> None:
-        rel_alt_m = check_height(self.drone_id, "takeoff", height, self._home_amsl_m(), self._settings)
+        home = await self._home_ready()
+        rel_alt_m = check_height(self.drone_id, "takeoff", height, home, self._settings)
         action = self._plugin(self._action, "takeoff")
         await self._call("takeoff", "action", lambda: action.set_takeoff_altitude(rel_alt_m))
         await self._call("takeoff", "action", action.takeoff)
 
     async def goto(
-        self, lat_deg: float, lon_deg: float, height: Height, yaw_deg: float | None = None
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        height: Height,
+        yaw_deg: float | None = None,
+        speed_mps: float | None = None,
     ) -> None:
         check_point(self.drone_id, "goto", lat_deg, lon_deg, self._settings)
         if yaw_deg is not None and not math.isfinite(yaw_deg):
             raise InvalidCommand(self.drone_id, "goto", f"yaw_deg must be finite or None, got {yaw_deg!r}")
-        home = self._home_amsl_m()
+        if speed_mps is not None:
+            check_speed(self.drone_id, "goto", speed_mps, self._settings)
+        home = await self._home_ready()
         check_height(self.drone_id, "goto", height, home, self._settings)
         amsl_m = self._amsl("goto", height, home)
         yaw = math.nan if yaw_deg is None else yaw_deg
         action = self._plugin(self._action, "goto")
+        if speed_mps is not None:
+            await self._call("goto", "action", lambda: action.set_current_speed(speed_mps))
         await self._call("goto", "action", lambda: action.goto_location(lat_deg, lon_deg, amsl_m, yaw))
 
     async def orbit(
@@ -126,7 +143,7 @@ class MavsdkDroneLink:
     ) -> None:
         check_point(self.drone_id, "orbit", centre_lat_deg, centre_lon_deg, self._settings)
         check_orbit(self.drone_id, radius_m, speed_mps, self._settings)
-        home = self._home_amsl_m()
+        home = await self._home_ready()
         check_height(self.drone_id, "orbit", height, home, self._settings)
         amsl_m = self._amsl("orbit", height, home)
         action = self._plugin(self._action, "orbit")
@@ -189,7 +206,8 @@ class MavsdkDroneLink:
         )
 
     async def upload_mission(self, plan: MissionPlan) -> None:
-        heights = check_waypoints(self.drone_id, plan.waypoints, self._home_amsl_m(), self._settings)
+        home = await self._home_ready()
+        heights = check_waypoints(self.drone_id, plan.waypoints, home, self._settings)
         items = [
             MissionItem(
                 latitude_deg=wp.lat_deg,
@@ -224,11 +242,70 @@ class MavsdkDroneLink:
         mission = self._plugin(self._mission, "clear_mission")
         await self._call("clear_mission", "mission", mission.clear_mission, self._settings.mission_timeout_s)
 
+    async def upload_geofence(self, plan: GeofencePlan) -> None:
+        if not plan.polygons:
+            raise InvalidCommand(self.drone_id, "upload_geofence", "no polygons (clear the fence instead)")
+        data = GeofenceData(
+            polygons=[
+                MavsdkFencePolygon(
+                    [FencePoint(lat, lon) for lon, lat in p.ring_lon_lat],
+                    FenceType.INCLUSION if p.inclusion else FenceType.EXCLUSION,
+                )
+                for p in plan.polygons
+            ],
+            circles=[],
+        )
+        fence = self._plugin(self._geofence, "upload_geofence")
+        timeout = self._settings.mission_timeout_s
+        await self._call("upload_geofence", "geofence", lambda: fence.upload_geofence(data), timeout)
+        stored: GeofenceData = await self._call(
+            "upload_geofence", "geofence", fence.download_geofence, timeout
+        )
+        got = [
+            FencePolygon(
+                f"stored{i}",
+                tuple((pt.longitude_deg, pt.latitude_deg) for pt in poly.points),
+                poly.fence_type == FenceType.INCLUSION,
+            )
+            for i, poly in enumerate(stored.polygons)
+        ]
+        if not same_polygons(plan.polygons, got):
+            raise MissionError(
+                self.drone_id,
+                "upload_geofence",
+                f"the autopilot stores {len(got)} fence polygon(s), not the {len(plan.polygons)} sent",
+            )
+        for name, value in plan.params:
+            await self.set_param(name, value)
+            back = await self.get_param(name)
+            if not math.isclose(float(back), float(value), abs_tol=1e-3):
+                raise ParamError(self.drone_id, "upload_geofence", f"{name} reads back {back}, not {value}")
+
     # -- plumbing -------------------------------------------------------------------------------------
 
     def _home_amsl_m(self) -> float | None:
         home = self.hub.snapshot().home
         return home.abs_alt_m if home is not None else None
+
+    async def _home_ready(self) -> float | None:
+        """The home altitude AMSL; on a link that has just come up, wait for the autopilot's first
+        home position (bounded by the command timeout) instead of refusing the command at once."""
+        home = self._home_amsl_m()
+        if home is not None or self.hub.state is not LinkState.ONLINE:
+            return home
+        sub = self.hub.subscribe()
+        try:
+            async with asyncio.timeout(self._settings.command_timeout_s):
+                async for update in sub:
+                    if isinstance(update, DroneTelemetry) and update.home is not None:
+                        return update.home.abs_alt_m
+                    if self.hub.state is not LinkState.ONLINE:
+                        break
+        except TimeoutError:
+            pass
+        finally:
+            sub.close()
+        return self._home_amsl_m()
 
     def _amsl(self, command: str, height: Height, home_amsl_m: float | None) -> float:
         if home_amsl_m is None:
@@ -277,6 +354,7 @@ class MavsdkDroneLink:
         mission = Mission(system)
         action = Action(system)
         param = Param(system)
+        self._geofence = Geofence(system)
         self._feed = TelemetryFeed(system, telemetry, mission, self.hub, loop)
         self._telemetry, self._mission, self._action, self._param = telemetry, mission, action, param
         self._system = system
@@ -285,10 +363,11 @@ class MavsdkDroneLink:
         """Unsubscribe and release the plugins (on a worker thread)."""
         if self._feed is not None:
             self._feed.close()
-        for plugin in (self._action, self._param, self._mission, self._telemetry):
+        for plugin in (self._action, self._param, self._mission, self._telemetry, self._geofence):
             if plugin is not None:
                 plugin.destroy()
         self._feed = self._action = self._param = self._mission = self._telemetry = None
+        self._geofence = None
         self._system = None
 
     async def start_feed(self) -> None:

@@ -145,6 +145,25 @@ class ReasonCode(StrEnum):
     CHARGING = "charging"
     BATTERY = "battery"
     OUT_OF_RANGE = "out_of_range"
+    GEOFENCE = "geofence"
+
+
+class FenceState(StrEnum):
+    """Where a drone's on-board keep-out geofence stands (:func:`fleet.geofence_sync.keep_geofence`)."""
+
+    PENDING = "pending"  # not confirmed on board since the link last came up (being uploaded, or not online)
+    UPLOADED = "uploaded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class GeofenceStatus:
+    """Where one drone's fence stands; ``detail`` says why it failed."""
+
+    drone_id: str
+    state: FenceState
+    detail: str = ""
+    at_s: float = 0.0  # time.monotonic()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from fleet.drone_model import DroneSpec, DroneTelemetry, DroneUpdate, Height, LinkState, MissionPlan
+from fleet.geofence import GeofencePlan
 from fleet.model import FleetSnapshot
 
 # ---------------------------------------------------------------------------------------------------
@@ -49,9 +50,16 @@ class DroneLink(Protocol):
         """Climb to ``height`` over the current position, then hold (PX4: MIS_TAKEOFF_ALT + takeoff)."""
 
     async def goto(
-        self, lat_deg: float, lon_deg: float, height: Height, yaw_deg: float | None = None
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        height: Height,
+        yaw_deg: float | None = None,
+        speed_mps: float | None = None,
     ) -> None:
-        """Fly to a WGS84 point (DO_REPOSITION; the height is sent AMSL, converted from above-home)."""
+        """Fly to a WGS84 point (DO_REPOSITION; the height is sent AMSL, converted from above-home).
+        ``speed_mps`` sets the horizontal speed first (DO_CHANGE_SPEED, kept for later legs; the
+        autopilot caps it at its MPC_XY_VEL_MAX); None flies at the autopilot's own (MPC_XY_CRUISE)."""
 
     async def orbit(
         self, centre_lat_deg: float, centre_lon_deg: float, height: Height, radius_m: float, speed_mps: float
@@ -73,6 +81,11 @@ class DroneLink(Protocol):
     async def start_mission(self) -> None: ...
 
     async def clear_mission(self) -> None: ...
+
+    async def upload_geofence(self, plan: GeofencePlan) -> None:
+        """Replace the autopilot's fence with ``plan.polygons`` (MAVLink fence items; PX4 keeps them
+        across reboots), set ``plan.params`` (``GF_*``) and check both by reading them back. Raises a
+        ``DroneError`` (``MissionError`` when the stored fence differs from the one sent)."""
 
 
 class FleetLink(Protocol):

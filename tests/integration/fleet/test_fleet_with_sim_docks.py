@@ -41,7 +41,7 @@ STALE_AFTER_S = 10.0
 CHECK_INTERVAL_S = 1.0
 #: A quick charger (both the sim dock and the fleet's dock type use it): 20 → 90 % in 4 sim minutes.
 CHARGE_20_90_S = 240.0
-WAIT_S = 20.0  # wall-clock patience for any one change
+WAIT_S = 30.0  # wall-clock patience for any one change (a guard against a hang, not a timing check)
 
 
 def external_broker() -> BrokerUrl:
@@ -66,6 +66,27 @@ async def broker_url(request: pytest.FixtureRequest) -> AsyncIterator[BrokerUrl]
         yield broker.url
 
 
+class LoopLag:
+    """The event loop's worst lateness while it runs: how much later than asked a short sleep woke
+    (wall seconds). A busy machine stalls the loop now and then; on the sped-up clock a stall is
+    ``SPEED`` times longer in sim seconds, so a bound in sim seconds allows for what was measured."""
+
+    TICK_S = 0.01
+
+    def __init__(self) -> None:
+        self.worst_s = 0.0
+
+    async def watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            asked_at = loop.time()
+            await asyncio.sleep(self.TICK_S)
+            self.worst_s = max(self.worst_s, loop.time() - asked_at - self.TICK_S)
+
+    def sim_s(self) -> float:
+        return self.worst_s * SPEED
+
+
 @dataclass
 class Rig:
     clock: SimClock
@@ -73,6 +94,7 @@ class Rig:
     docks: dict[str, SimDock]
     ids: list[str]
     link: MqttDockLink
+    lag: LoopLag
 
 
 def mqtt_settings() -> MqttSettings:
@@ -109,7 +131,10 @@ async def rig(broker_url: BrokerUrl) -> AsyncIterator[Rig]:
         clock=clock,
     )
     async with AsyncExitStack() as stack:
-        link = await stack.enter_async_context(MqttDockLink(broker_url, mqtt_settings(), devices=ids))
+        # its own client id: on a shared broker another run's "skyloop-mission" would take the session over
+        link = await stack.enter_async_context(
+            MqttDockLink(broker_url, mqtt_settings(), client_id=f"mission-{prefix}", devices=ids)
+        )
         attach_dock_link(manager, link)
         await link.wait_connected()
         docks = {}
@@ -118,11 +143,14 @@ async def rig(broker_url: BrokerUrl) -> AsyncIterator[Rig]:
                 SimDock(cfg, broker_url, clock, weather, mqtt_settings())
             )
         task = asyncio.create_task(manager.run())
+        lag = LoopLag()
+        watching = asyncio.create_task(lag.watch())
         try:
-            yield Rig(clock, manager, docks, ids, link)
+            yield Rig(clock, manager, docks, ids, link, lag)
         finally:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            watching.cancel()
+            await asyncio.gather(task, watching, return_exceptions=True)
             await quiesce(docks.values(), clock)
 
 
@@ -170,12 +198,15 @@ async def test_a_silent_dock_goes_stale_and_comes_back(rig: Rig) -> None:
     rig.docks[silent].inject(stale_telemetry=True)
     stale = await until(rig, silent, lambda a: not a.available)
     assert stale.codes == (ReasonCode.STALE,)
-    # It was declared stale once its OSD was older than the stale time, and not much later.
+    # It was declared stale once its OSD was older than the stale time, and not much later (the
+    # manager's check may come as late as the loop's worst stall on this machine).
     state = rig.manager.dock_state(silent)
     assert state is not None and state.osd_at_s is not None
     age_s = stale.evaluated_at_s - state.osd_at_s
-    assert STALE_AFTER_S < age_s <= STALE_AFTER_S + 2 * CHECK_INTERVAL_S + OSD_INTERVAL_S
-    assert rig.manager.availability(other).available
+    assert STALE_AFTER_S < age_s <= STALE_AFTER_S + 2 * CHECK_INTERVAL_S + OSD_INTERVAL_S + rig.lag.sim_s()
+    # the other dock is unaffected: available (after its next OSD, if a stall of the machine longer
+    # than the stale time, 0.5 s of wall at x20, made it stale too, as seen once under load)
+    assert (await until(rig, other, lambda a: a.available)).available
     rig.docks[silent].inject(stale_telemetry=False)
     assert (await until(rig, silent, lambda a: a.available)).available
 
@@ -198,7 +229,7 @@ async def test_charging_time_prediction_matches_the_sim_dock(rig: Rig) -> None:
     assert first.ready_in_s is not None
     predicted_at_s = first.evaluated_at_s + first.ready_in_s
     ready = await until(rig, dock_id, lambda a: a.available)
-    tolerance_s = OSD_INTERVAL_S + CHECK_INTERVAL_S + 1.0
+    tolerance_s = OSD_INTERVAL_S + CHECK_INTERVAL_S + 1.0 + rig.lag.sim_s()  # and a stall of the loop
     assert abs(ready.evaluated_at_s - predicted_at_s) <= tolerance_s
     assert ready.battery_pct is not None and ready.needed_pct is not None
     assert ready.battery_pct >= ready.needed_pct
@@ -220,11 +251,16 @@ async def test_a_restarted_manager_remembers_the_fleet_and_waits_for_live_data(
     assert restarted.assignment(busy) == "M-7"
     sub = restarted.subscribe()
     detach = attach_dock_link(restarted, rig.link)
+
+    def live_again(dock_id: str) -> bool:
+        return ReasonCode.STALE not in restarted.availability(dock_id).codes
+
     try:
         async with asyncio.timeout(WAIT_S):
-            async for event in sub:
-                if event.dock_id == idle and event.availability is not None and event.availability.available:
+            async for _ in sub:  # each dock's first OSD since the restart, in whatever order they come
+                if live_again(idle) and live_again(busy):
                     break
+        assert restarted.availability(idle).available
         assert restarted.availability(busy).summary == "busy: on mission M-7"
     finally:
         detach()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
@@ -21,7 +21,7 @@ from fleet.flight_waits import wait_until
 from fleet.manager import FleetManager
 from fleet.mavsdk_fleet import MavsdkFleet
 from fleet.mavsdk_link import MavsdkDroneLink
-from fleet.model import Availability, CandidateKind, FleetEventKind, ReasonCode, SortieSpec
+from fleet.model import Availability, CandidateKind, DroneState, FleetEventKind, ReasonCode, SortieSpec
 from fleet.registry import DockRecord, DockTypeSpec, FleetRegistry
 from geo.crs import LocalFrame
 from sim.clock import SimClock
@@ -88,6 +88,16 @@ async def world() -> AsyncIterator[World]:
             await asyncio.gather(follower, return_exceptions=True)
 
 
+async def drone_until(manager: FleetManager, predicate: Callable[[DroneState], bool]) -> DroneState:
+    """D01's drone state in the manager once ``predicate`` holds (``WAIT_S``: a guard against a hang)."""
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            drone = manager.drone_state("D01-UAV")
+            if drone is not None and predicate(drone):
+                return drone
+            await asyncio.sleep(0.05)
+
+
 async def until(manager: FleetManager, predicate) -> Availability:
     sub = manager.subscribe()
     try:
@@ -111,8 +121,9 @@ async def test_telemetry_makes_the_dock_busy_in_flight_and_free_after_landing(wo
         link, lambda t: t.health is not None and t.health.all_ok and t.home is not None, WAIT_S, "health"
     )
     await until(fm, lambda a: a.available)
-    drone = fm.drone_state("D01-UAV")
-    assert drone is not None and drone.link_ok and not drone.in_air and drone.battery_pct is not None
+    # the battery comes in its own telemetry message, maybe after the health and home ones
+    drone = await drone_until(fm, lambda d: d.battery_pct is not None)
+    assert drone.link_ok and not drone.in_air
 
     await link.arm()
     await link.takeoff(Height.above_home(20.0))

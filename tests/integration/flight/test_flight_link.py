@@ -126,7 +126,14 @@ async def test_sortie_takeoff_goto_2km_orbit_return_land(backend: str) -> None:
 
         landed = await return_home(world, link)
         assert horizontal_distance_m(landed.position, home.lat_deg, home.lon_deg) < 5.0
-        assert landed.position.rel_alt_m == pytest.approx(0.0, abs=1.0)
+        # the position stream can lag the landed state by a sample: metres of descent at this
+        # speed-up on a busy machine (3.7 m seen); the next positions must be on the ground
+        await wait_until(
+            link,
+            lambda t: t.position is not None and t.position.rel_alt_m == pytest.approx(0.0, abs=1.0),
+            world.wall_s(10) + 3.0,
+            "a position on the ground after landing",
+        )
 
 
 async def test_mission_upload_and_run(backend: str) -> None:

@@ -16,7 +16,17 @@ from fleet.availability import (
     num,
 )
 from fleet.battery import reference_energy_pct, sortie_energy_pct, time_to_charge_s
-from fleet.model import CoverStatus, DockActivity, DockWeather, RainLevel, ReasonCode, SortieSpec
+from fleet.model import (
+    CoverStatus,
+    DockActivity,
+    DockWeather,
+    DroneState,
+    FenceState,
+    GeofenceStatus,
+    RainLevel,
+    ReasonCode,
+    SortieSpec,
+)
 from geo.model import Wind
 
 from .fleet_helpers import flying_drone, healthy_dock, make_registry, to_wgs84
@@ -36,7 +46,7 @@ def sortie(dock, dx_m: float, dy_m: float = 0.0, wind: Wind | None = None) -> So
 def avail(dock=DOCK2, **state_changes):
     kwargs = {
         k: state_changes.pop(k)
-        for k in ("sortie", "mission_id", "maintenance_note", "drone")
+        for k in ("sortie", "mission_id", "maintenance_note", "drone", "fence")
         if k in state_changes
     }
     state = healthy_dock(dock.dock_id, NOW - 2.0, **state_changes)
@@ -294,3 +304,62 @@ def test_no_route_at_all_is_out_of_range() -> None:
     s = sortie(DOCK2, 2000.0)
     a = avail(sortie=SortieGeometry(s.spec, 2000.0, 0.0, route_m=math.inf))
     assert a.codes == (ReasonCode.OUT_OF_RANGE,) and "keep-out" in a.summary
+
+
+def docked_drone(link_ok: bool = True, restored: bool = False) -> DroneState:
+    """D01's drone on the ground in its dock, its link up (or not) and its telemetry fresh."""
+    return DroneState("U01", link_ok=link_ok, telemetry_at_s=NOW - 1.0, restored=restored)
+
+
+def fence(state: FenceState, detail: str = "") -> GeofenceStatus:
+    return GeofenceStatus("U01", state, detail)
+
+
+def test_a_failed_geofence_upload_keeps_the_drone_on_the_ground() -> None:
+    failed = fence(FenceState.FAILED, "upload_geofence: no answer within 20 s")
+    for drone in (docked_drone(), docked_drone(link_ok=False), None):
+        a = avail(drone=drone, fence=failed)
+        assert a.codes == (ReasonCode.GEOFENCE,)
+        assert (
+            a.summary
+            == "keep-out geofence not on board: upload failed: upload_geofence: no answer within 20 s"
+        )
+
+
+def test_a_geofence_being_uploaded_blocks_while_the_link_is_up() -> None:
+    a = avail(drone=docked_drone(), fence=fence(FenceState.PENDING))
+    assert (
+        a.codes == (ReasonCode.GEOFENCE,) and a.summary == "keep-out geofence not on board: upload under way"
+    )
+    # Not connected (or only restored from the store): the fence is uploaded once it connects.
+    assert avail(drone=docked_drone(link_ok=False), fence=fence(FenceState.PENDING)).available
+    assert avail(drone=docked_drone(restored=True), fence=fence(FenceState.PENDING)).available
+    assert avail(drone=None, fence=fence(FenceState.PENDING)).available
+
+
+def test_an_uploaded_geofence_or_none_required_does_not_block() -> None:
+    assert avail(drone=docked_drone(), fence=fence(FenceState.UPLOADED)).available
+    assert avail(drone=docked_drone(), fence=None).available
+
+
+def test_the_geofence_reason_joins_the_others_even_on_a_silent_dock() -> None:
+    failed = fence(FenceState.FAILED, "mismatch")
+    a = avail(drone=docked_drone(), fence=failed, weather=DockWeather(11.0, RainLevel.NONE, 18.0))
+    assert set(a.codes) == {ReasonCode.GEOFENCE, ReasonCode.WIND}
+    silent = dock_availability(DOCK2, None, NOW, LIMITS, drone=docked_drone(), fence=failed)
+    assert set(silent.codes) == {ReasonCode.GEOFENCE, ReasonCode.UNKNOWN_STATE}
+
+
+def test_an_airborne_drone_without_its_geofence_is_not_retasked() -> None:
+    drone = flying_drone("U02", NOW - 1.0, DOCK3.x_m + 1500.0, DOCK3.y_m, battery_pct=90.0)
+    s = sortie(DOCK3, 2500.0, 500.0)
+    xy = (DOCK3.x_m + 1500.0, DOCK3.y_m)
+    failed = GeofenceStatus("U02", FenceState.FAILED, "mismatch")
+    a = airborne_availability(DOCK3, drone, xy, s, NOW, LIMITS, fence=failed)
+    assert a.codes == (ReasonCode.GEOFENCE,) and "upload failed: mismatch" in a.summary
+    pending = GeofenceStatus("U02", FenceState.PENDING)
+    assert airborne_availability(DOCK3, drone, xy, s, NOW, LIMITS, fence=pending).codes == (
+        ReasonCode.GEOFENCE,
+    )
+    uploaded = GeofenceStatus("U02", FenceState.UPLOADED)
+    assert airborne_availability(DOCK3, drone, xy, s, NOW, LIMITS, fence=uploaded).available

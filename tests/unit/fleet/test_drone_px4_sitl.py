@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -83,17 +84,35 @@ def test_binary_from_env(tmp_path: Path) -> None:
 
 
 def _fake_px4(tmp_path: Path) -> Path:
+    """A stand-in that records how it was started (``started.json``, written whole) and says when
+    Ctrl-C stopped it. Python, not sh: a shell cannot trap a SIGINT that was ignored when it started
+    (as in a CI job run in the background), and the handler is set before ``started.json`` appears."""
     exe = tmp_path / "bin" / "px4"
     exe.parent.mkdir(parents=True, exist_ok=True)
     exe.write_text(
-        "#!/bin/sh\n"
-        'python3 -c \'import json,os,sys; json.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), '
-        '"lat": os.environ["PX4_HOME_LAT"]}, open("started.json", "w"))\' "$@"\n'
-        "trap 'echo stopped > stopped.txt; exit 0' INT\n"
-        "while true; do sleep 0.05; done\n"
+        f"#!{sys.executable}\n"
+        "import json, os, pathlib, signal, sys, time\n"
+        "def stop(*_):\n"
+        "    pathlib.Path('stopped.txt').write_text('stopped\\n')\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        "started = {'argv': sys.argv[1:], 'cwd': os.getcwd(), 'lat': os.environ['PX4_HOME_LAT']}\n"
+        "pathlib.Path('started.tmp').write_text(json.dumps(started))\n"
+        "os.replace('started.tmp', 'started.json')\n"
+        "while True:\n"
+        "    time.sleep(0.05)\n"
     )
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
     return exe
+
+
+def _wait_started(workdirs: list[Path]) -> None:
+    """Until every stand-in wrote ``started.json`` (Python starts slowly on a loaded machine); a
+    guard against a hang, not a timing check."""
+    deadline = time.monotonic() + 60.0
+    while not all((d / "started.json").is_file() for d in workdirs):
+        assert time.monotonic() < deadline, f"not every stand-in started: {workdirs}"
+        time.sleep(0.02)
 
 
 def test_instances_start_in_their_own_directories_and_stop_cleanly(tmp_path: Path) -> None:
@@ -103,6 +122,7 @@ def test_instances_start_in_their_own_directories_and_stop_cleanly(tmp_path: Pat
     with Px4Sitl(plans) as sitl:
         assert sitl.running == [True, True]
         assert not (plans[0].workdir / "eeprom").exists()
+        _wait_started([plan.workdir for plan in plans])
     for plan in plans:
         started = json.loads((plan.workdir / "started.json").read_text())
         assert started["argv"] == list(plan.argv[1:])
@@ -156,7 +176,8 @@ def test_standalone_run_prints_urls_and_stops_cleanly_on_sigterm(tmp_path: Path)
     assert proc.stdout is not None
     lines = [proc.stdout.readline() for _ in range(2)]
     assert "udpin://127.0.0.1:14540" in lines[0] and "sysid 2 udpin://127.0.0.1:14541" in lines[1]
+    _wait_started([root / f"instance_{i}" for i in (0, 1)])
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(10) == 0
+    assert proc.wait(30) == 0
     for i in (0, 1):
         assert (root / f"instance_{i}" / "stopped.txt").read_text().strip() == "stopped"

@@ -12,6 +12,9 @@ from fleet.flight_fanout import command_all
 from fleet.flight_waits import distance_m, wait_until
 from fleet.telemetry_hub import Subscription, TelemetryHub
 
+#: Patience for a wait that must succeed (a guard against a hang on a loaded machine, not a timing check).
+WAIT_S = 30.0
+
 
 class HubLink:
     def __init__(self, drone_id: str) -> None:
@@ -46,7 +49,7 @@ async def test_returns_the_first_matching_update_and_times_out_otherwise() -> No
             link.hub.update(in_air=pct < 85)
 
     task = asyncio.create_task(feed())
-    t = await wait_until(link, lambda t: t.in_air is True, 1.0, "in air")  # type: ignore[arg-type]
+    t = await wait_until(link, lambda t: t.in_air is True, WAIT_S, "in air")  # type: ignore[arg-type]
     assert t.in_air is True
     await task
     with pytest.raises(CommandTimeout, match="landed") as err:
@@ -61,9 +64,9 @@ async def test_going_offline_ends_the_wait_unless_allowed() -> None:
     loop = asyncio.get_running_loop()
     loop.call_later(0.01, link.hub.set_connected, False)
     with pytest.raises(DroneOffline, match="offline"):
-        await wait_until(link, lambda t: False, 1.0, "anything")  # type: ignore[arg-type]
+        await wait_until(link, lambda t: False, WAIT_S, "anything")  # type: ignore[arg-type]
     loop.call_later(0.01, link.hub.set_connected, True)
-    t = await wait_until(link, lambda t: t.link.value == "online", 1.0, "back", offline_ok=True)  # type: ignore[arg-type]
+    t = await wait_until(link, lambda t: t.link.value == "online", WAIT_S, "back", offline_ok=True)  # type: ignore[arg-type]
     assert t.link.value == "online"
 
 

@@ -19,7 +19,15 @@ from fleet.feeds import dock_listener, follow_drone
 from fleet.fleet_settings import FleetSettings
 from fleet.json_state_store import JsonFleetStateStore
 from fleet.manager import FleetManager
-from fleet.model import CandidateKind, FleetEvent, FleetEventKind, ReasonCode, SortieSpec
+from fleet.model import (
+    CandidateKind,
+    FenceState,
+    FleetEvent,
+    FleetEventKind,
+    GeofenceStatus,
+    ReasonCode,
+    SortieSpec,
+)
 from fleet.registry import UnknownDockError
 from geo.routing import KeepOutRouter
 
@@ -429,3 +437,73 @@ def test_the_router_makes_sorties_around_keep_out_zones_cost_more() -> None:
     assert routed.availability("D01", inside).codes == (ReasonCode.OUT_OF_RANGE,)
     by_kind = {c.dock_id: c for c in routed.candidates(target)}
     assert by_kind["D01"].availability.needed_pct == pytest.approx(routed_need)
+
+
+def fenced_manager(clock: FakeClock) -> FleetManager:
+    """A manager that requires every drone's keep-out geofence on board (``[geofence] required``)."""
+    _, _, margin = config_params()
+    return FleetManager(make_registry(), wind_margin_mps=margin, clock=clock, geofence_required=True)
+
+
+def in_its_dock(fm: FleetManager, drone_id: str, dock_id: str) -> DroneTelemetry:
+    """The drone connected, on the ground at its dock."""
+    d = fm.registry.dock(dock_id)
+    return telemetry(drone_id, d.x_m, d.y_m, landed_state=LandedState.ON_GROUND, in_air=False, armed=False)
+
+
+def test_a_drone_whose_geofence_is_not_on_board_is_not_offered() -> None:
+    clock = FakeClock()
+    fm = fenced_manager(clock)
+    for dock_id in ("D01", "D02"):
+        fm.ingest_osd(dock_id, osd())
+    # Nothing reported yet for U02 and its link is down: it is fenced as soon as it connects.
+    assert fm.availability("D02").available
+    sub = fm.subscribe()
+    fm.ingest_drone(in_its_dock(fm, "U01", "D01"))  # connected, no fence confirmed yet
+    a = fm.availability("D01")
+    assert (
+        a.codes == (ReasonCode.GEOFENCE,) and a.summary == "keep-out geofence not on board: upload under way"
+    )
+    assert fm.ingest_geofence(GeofenceStatus("U01", FenceState.UPLOADED))
+    assert fm.availability("D01").available
+    assert fm.ingest_geofence(GeofenceStatus("U01", FenceState.FAILED, "GF_PREDICT: no such parameter"))
+    assert availability_events(drain(sub)) == [
+        ("D01", False, (ReasonCode.GEOFENCE,)),
+        ("D01", True, ()),
+        ("D01", False, (ReasonCode.GEOFENCE,)),
+    ]
+    status = fm.geofence_status("U01")
+    assert status is not None and status.state is FenceState.FAILED
+    lon, lat = to_wgs84(1500.0, 500.0)  # between D01 (x 0) and D02 (x 3000), nearer D01
+    cands = {c.dock_id: c for c in fm.candidates(SortieSpec(lon, lat))}
+    assert cands["D02"].available and not cands["D01"].available
+    assert cands["D01"].availability.summary == (
+        "keep-out geofence not on board: upload failed: GF_PREDICT: no such parameter"
+    )
+    assert not fm.ingest_geofence(GeofenceStatus("nobody", FenceState.UPLOADED))
+
+
+def test_an_airborne_drone_whose_geofence_failed_is_not_retasked() -> None:
+    clock = FakeClock()
+    fm = fenced_manager(clock)
+    fm.ingest_osd("D02", osd())
+    d2 = fm.registry.dock("D02")
+    fm.ingest_drone(telemetry("U02", d2.x_m + 800.0, d2.y_m))
+    fm.ingest_geofence(GeofenceStatus("U02", FenceState.FAILED, "fence read back differs"))
+    lon, lat = to_wgs84(d2.x_m + 1500.0, d2.y_m)
+    airborne = [c for c in fm.candidates(SortieSpec(lon, lat)) if c.kind is CandidateKind.AIRBORNE]
+    assert len(airborne) == 1 and airborne[0].availability.codes == (ReasonCode.GEOFENCE,)
+    fm.ingest_geofence(GeofenceStatus("U02", FenceState.UPLOADED))
+    airborne = [c for c in fm.candidates(SortieSpec(lon, lat)) if c.kind is CandidateKind.AIRBORNE]
+    assert airborne[0].available
+
+
+def test_without_a_required_geofence_its_status_is_kept_but_does_not_gate() -> None:
+    clock = FakeClock()
+    fm = manager(clock)
+    fm.ingest_osd("D01", osd())
+    fm.ingest_drone(in_its_dock(fm, "U01", "D01"))
+    fm.ingest_geofence(GeofenceStatus("U01", FenceState.FAILED, "no fence support"))
+    assert fm.availability("D01").available
+    status = fm.geofence_status("U01")
+    assert status is not None and status.detail == "no fence support"
