@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -38,11 +40,11 @@ from docks.protocol.payload import (
     SpeakerTtsPlayStart,
 )
 from docks.protocol.payload import Detection as WireDetection
-from payload.frames import FrameSource
+from payload.frames import ClipSource, FrameSource, PreviewSource, Take
 from payload.infrared import MeasureError, measure_area, measure_point
 from payload.live_view import LiveView
-from payload.model import Frame, FrameKind, Label, Lead
-from payload.pipeline import DetectionPipeline, DetectorName, PipelineParams
+from payload.model import Frame, FrameKind, Label, Lead, normalised_box
+from payload.pipeline import DetectionPipeline, DetectorName, PipelineParams, Sighting
 from payload.ports import PixelDetector
 from payload.snapshot import snapshot_jpeg
 from payload.speaker import Speaker, SpeakerError, SpeakerState
@@ -61,6 +63,9 @@ CLASS_DETECTORS: dict[str, DetectorName] = {
 }
 LOOP_REPEATS = 10
 """``repeat: true`` on a speaker service plays the message this many times (or until stopped)."""
+LIVE_CYCLE_RUNS = 8
+"""The live view's boxes last 2.5 detection cycles: the longest gap (clock) between the shown runs of
+at least this many last runs (a clip's warm-up frames leave a gap after its last shown frame)."""
 
 
 class Result(IntEnum):
@@ -80,6 +85,15 @@ class AgentConfig:
     snapshot_max_bytes: int = 30_000
     default_volume_pct: int = 80
     pipeline: PipelineParams = field(default_factory=PipelineParams)
+    clip_frames: int | None = None
+    """Most frames of one clip (see :class:`OnboardAgent`; 1: always the newest frame alone); None:
+    enough for the fire check's history and the tracker's hits (``fire_smoke.min_frames + min_hits - 1``)."""
+
+    @property
+    def clip_len(self) -> int:
+        if self.clip_frames is not None:
+            return max(self.clip_frames, 1)
+        return max(self.pipeline.fire_smoke.min_frames + self.pipeline.min_hits - 1, 1)
 
 
 @dataclass
@@ -91,12 +105,32 @@ class Published:
     frame_t_s: float
 
 
+@dataclass(frozen=True)
+class _ClipFrame:
+    """One frame time of a clip: the cameras' takes; a warm-up frame only fills the detectors'
+    history (not shown on the live view, where its missing judgement would drop boxes)."""
+
+    rgb: Take | None
+    thermal: Take | None
+    warm_up: bool = False
+
+
 def _is_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 class OnboardAgent:
-    """Thread-safe: ``handle`` runs on the MQTT loop while ``step`` runs in a worker thread."""
+    """Thread-safe: ``handle`` runs on the MQTT loop while ``step`` runs in a worker thread.
+
+    Detection runs on the camera's newest frame, at most ``rate_hz`` times a second of the clock
+    (sim time in the sim). When the agent falls so far behind that the video it saw would have a gap
+    of more than ``fire_smoke.max_gap_s`` (a sped-up sim on a busy CPU: frames 10–20 sim s apart),
+    cameras that can be sampled at chosen times (:class:`payload.frames.ClipSource`: the sim
+    camera) give a *clip* instead: the frames due at the detection spacing, at most ``clip_frames``
+    ending now, processed one per :meth:`step` — the detectors then see 0.5 s of video between
+    frames, as on a drone, and the older frames are dropped. Other cameras give their newest frame,
+    each processed once.
+    """
 
     def __init__(
         self,
@@ -124,7 +158,13 @@ class OnboardAgent:
         self._lock = threading.Lock()
         self.leads_published = 0
         self._processed: dict[FrameKind, Frame] = {}
-        self.live = LiveView(_wire)
+        self.live = LiveView()
+        self._lead_ids: set[str] = set()  # the leads published by the running detection
+        self._clip: deque[_ClipFrame] = deque()  # frames still to process
+        self._last_clip_s = -math.inf  # the newest frame time a clip has taken
+        self._latest_wall_s: dict[FrameKind, float] = {}  # when each camera's latest came (wall)
+        self._last_note_s = -math.inf  # the clock when the last run was shown on the live view
+        self._note_gaps_s: deque[float] = deque(maxlen=max(config.clip_len, LIVE_CYCLE_RUNS))
 
     # -- services -------------------------------------------------------------------------------
 
@@ -181,12 +221,20 @@ class OnboardAgent:
             self.rate_hz = data.rate_hz or self.config.rate_hz
             self._last_run_s = -1e18
             self.active = True
+            self._lead_ids = set()
+            self._clip.clear()
+            self._last_clip_s = -math.inf
+            self._last_note_s = -math.inf
+            self._note_gaps_s.clear()
+        self.live.clear()
         return Result.OK, AiDetectOutput(classes=tuple(sorted(wanted)))
 
     def _svc_ai_detect_stop(self, data: BaseModel) -> tuple[int, None]:
         with self._lock:
             self.active = False
             self._pipeline = None
+            self._clip.clear()
+        self.live.clear()
         return Result.OK, None
 
     def _thermal(self) -> Frame:
@@ -272,8 +320,30 @@ class OnboardAgent:
         return Result.OK, None
 
     def live_frame(self) -> LiveFrame | None:
-        """The next preview frame, when the live view is on and one is due (after :meth:`step`)."""
-        return self.live.frame(self.latest, time.monotonic())
+        """The next preview frame, when the live view is on and one is due (wall clock), whatever
+        the detector does: the detector's newest frame of that camera if it came since the last
+        frame sent and is newer than it (its boxes are exact), else the camera's
+        current picture (a :class:`payload.frames.PreviewSource`: the sim camera renders it now, a
+        capture gives its newest frame), else the newest frame the detector has. The current
+        tracks' boxes are carried over to it. Runs in its own thread next to :meth:`step`: it reads
+        the detector's state (``latest``) and changes none of it; a preview never feeds the
+        detector. Nobody watching: nothing is read."""
+        now_s = time.monotonic()
+        kind = self.live.due(now_s)
+        if kind is None:
+            return None
+        shown = self._live_picture(kind, now_s)
+        return None if shown is None else self.live.frame({kind: shown}, now_s)
+
+    def _live_picture(self, kind: FrameKind, now_s: float) -> Frame | None:
+        source = self.rgb_source if kind is FrameKind.RGB else self.thermal_source
+        latest = self.latest.get(kind)
+        arrived_s = self._latest_wall_s.get(kind, -math.inf)
+        if latest is not None and self.live.wants(latest, arrived_s, now_s):
+            return latest
+        if isinstance(source, PreviewSource):
+            return source.preview()
+        return latest
 
     def pipeline_tracks(self) -> int:
         """Objects being followed by the running detection (0 when stopped)."""
@@ -303,20 +373,37 @@ class OnboardAgent:
             if source is not None:
                 frame = source.read()
                 if frame is not None:
-                    self.latest[kind] = frame
+                    self._set_latest(kind, frame)
+
+    def _set_latest(self, kind: FrameKind, frame: Frame) -> None:
+        if self.latest.get(kind) is not frame:
+            self._latest_wall_s[kind] = time.monotonic()
+        self.latest[kind] = frame
 
     def step(self) -> Published | None:
-        """Read frames; if detection is on and due, run it; the event to publish, if any lead is new."""
-        self.read_frames()
+        """Take the next frames; if detection is on and due, run it on them; the event to publish, if
+        any lead is new."""
         with self._lock:
             pipeline, active = self._pipeline, self.active
             now = self.clock()
-            if not active or pipeline is None or now - self._last_run_s < 1.0 / self.rate_hz:
+            due = active and pipeline is not None
+            if due and not self._clip:
+                if now - self._last_run_s < 1.0 / self.rate_hz:
+                    due = False
+                else:
+                    self._last_run_s = now
+                    self._clip.extend(self._take_clip(now))
+            take = self._clip.popleft() if due and self._clip else None
+        shown = take is None or not take.warm_up
+        if take is not None:
+            rgb, thermal = self._develop(take)
+        else:
+            self.read_frames()
+            if not due:
                 return None
-            self._last_run_s = now
-        # each frame is processed once: a stalled source must not confirm a lead by repetition
-        rgb, thermal = (self._fresh(kind) for kind in (FrameKind.RGB, FrameKind.THERMAL))
-        if rgb is None and thermal is None:
+            # each frame is processed once: a stalled source must not confirm a lead by repetition
+            rgb, thermal = (self._fresh(kind) for kind in (FrameKind.RGB, FrameKind.THERMAL))
+        if pipeline is None or (rgb is None and thermal is None):
             return None
         leads = [
             lead
@@ -324,11 +411,77 @@ class OnboardAgent:
             if lead.label in self.classes and lead.confidence >= self.confidence_min
         ]
         with self._lock:
-            if not leads or self._pipeline is not pipeline:  # stopped or restarted meanwhile: drop
+            if self._pipeline is not pipeline:  # stopped or restarted meanwhile: drop
                 return None
+            self._lead_ids.update(lead.lead_id for lead in leads)
+            if shown:
+                frames = [f for f in (rgb, thermal) if f is not None]
+                self.live.note_run(
+                    {f.kind for f in frames},
+                    self._sightings(pipeline),
+                    self._box_lag_s(max(f.t_s for f in frames)),
+                )
+        if not leads:
+            return None
         self.leads_published += len(leads)
-        self.live.note_leads(leads, time.monotonic())
         return self._event(leads, rgb, thermal)
+
+    def _box_lag_s(self, captured_s: float) -> float:
+        """How much newer (capture time) than this run's frames a live frame may be and still show
+        its boxes: this run's age now plus 2.5 detection cycles — the detection period, or the
+        longest gap between the last shown runs when the detector is slower (a sped-up sim on a busy
+        CPU: a live frame rendered now shows the boxes of frames seconds old). A detector that
+        stalls for longer than that leaves no box. Called under ``_lock``."""
+        now = self.clock()
+        if math.isfinite(self._last_note_s):
+            self._note_gaps_s.append(now - self._last_note_s)
+        self._last_note_s = now
+        cycle_s = max([1.0 / self.rate_hz, *self._note_gaps_s])
+        return max(now - captured_s, 0.0) + 2.5 * cycle_s
+
+    def _sightings(self, pipeline: DetectionPipeline) -> list[Sighting]:
+        """The tracks the last run saw, of the asked-for classes and confidence; a track is confirmed
+        on the live view once its lead was published."""
+        return [
+            s if s.lead_id is None or s.lead_id in self._lead_ids else replace(s, lead_id=None)
+            for s in pipeline.seen
+            if s.label in self.classes and s.confidence >= self.confidence_min
+        ]
+
+    def _take_clip(self, now: float) -> list[_ClipFrame]:
+        """The frames of the next run (empty unless every camera is a :class:`ClipSource`): the newest
+        while the video stays continuous (this frame within ``max_gap_s`` of the last one taken), else
+        a clip of the frames due at the detection spacing, at most ``clip_len``, the last one now.
+        A clip's frames before the last ``min_hits`` only fill the detectors' history (warm-up)."""
+        sources = [s for s in (self.rgb_source, self.thermal_source) if s is not None]
+        if not sources or not all(isinstance(s, ClipSource) for s in sources):
+            return []
+        period_s = 1.0 / self.rate_hz
+        gap_s = now - self._last_clip_s
+        n = 1
+        if math.isfinite(gap_s) and gap_s > self.config.pipeline.fire_smoke.max_gap_s:
+            n = max(1, min(int(gap_s / period_s + 1e-6), self.config.clip_len))
+        times = [now - (n - 1 - i) * period_s for i in range(n)]
+        self._last_clip_s = now
+        rgb = self.rgb_source.clip(times) if isinstance(self.rgb_source, ClipSource) else [None] * n
+        ir = self.thermal_source.clip(times) if isinstance(self.thermal_source, ClipSource) else [None] * n
+        warm = n - self.config.pipeline.min_hits
+        return [_ClipFrame(r, t, i < warm) for i, (r, t) in enumerate(zip(rgb, ir, strict=True))]
+
+    def _develop(self, take: _ClipFrame) -> tuple[Frame | None, Frame | None]:
+        """A clip's frames (one already processed gives None); each but a warm-up one becomes its
+        camera's latest, the frame the live view and the IR services see."""
+        out: list[Frame | None] = []
+        for kind, develop in ((FrameKind.RGB, take.rgb), (FrameKind.THERMAL, take.thermal)):
+            frame = None if develop is None else develop()
+            if frame is None or self._processed.get(kind) is frame:
+                out.append(None)
+                continue
+            self._processed[kind] = frame
+            if not take.warm_up:
+                self._set_latest(kind, frame)
+            out.append(frame)
+        return out[0], out[1]
 
     def _fresh(self, kind: FrameKind) -> Frame | None:
         frame = self.latest.get(kind)
@@ -358,21 +511,15 @@ class OnboardAgent:
         return Published(event, leads, frame_t)
 
 
-def _unit(value: float) -> float:
-    return min(max(value, 0.0), 1.0)
-
-
 def _wire(lead: Lead) -> WireDetection:
-    w, h = lead.image_size_px
-    x, y, bw, bh = lead.bbox_px
-    x0, y0 = _unit(x / w), _unit(y / h)
+    x0, y0, width, height = normalised_box(lead.bbox_px, lead.image_size_px)
     return WireDetection(
         label=lead.label[:32],
-        confidence=_unit(lead.confidence),
+        confidence=min(max(lead.confidence, 0.0), 1.0),
         x=x0,
         y=y0,
-        width=_unit(min(bw / w, 1.0 - x0)),
-        height=_unit(min(bh / h, 1.0 - y0)),
+        width=width,
+        height=height,
         latitude_deg=lead.lat_deg,
         longitude_deg=lead.lon_deg,
         track_id=lead.track_id,

@@ -5,16 +5,21 @@ Publishes a retained ``online`` status (its last will says ``offline``), answers
 code, via :mod:`docks.protocol`), publishes each confirmed lead batch as an ``ai_detection`` event,
 and while the live view is on, its preview frames on ``thing/product/{sn}/live``.
 ``payload_osd`` telemetry goes out every ``osd_interval_s``. Detection runs in a worker thread so
-the MQTT loop stays responsive. Reconnects back off with jitter.
+the MQTT loop stays responsive; the live view's frames are made in another, by their own loop, so a
+slow detector does not slow the picture (:meth:`payload.agent.OnboardAgent.live_frame`; nobody
+watching: the loop only checks the clock). Reconnects back off with jitter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import aiomqtt
 
@@ -86,14 +91,15 @@ class MqttAgent:
 
     async def _session(self) -> None:
         will_topic, will_payload = self._status(online=False)
-        async with aiomqtt.Client(
+        client = aiomqtt.Client(
             self.host,
             self.port,
             identifier=f"payload-{self.sn}",
             username=self.username,
             password=self.password,
             will=aiomqtt.Will(will_topic, will_payload, qos=1, retain=True),
-        ) as client:
+        )
+        async with _connected(client):
             status_topic, online = self._status(online=True)
             await client.publish(status_topic, online, qos=1, retain=True)
             await client.subscribe(topic(Channel.SERVICES, self.sn), qos=1)
@@ -101,6 +107,7 @@ class MqttAgent:
             self._was_up = True
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._detect_loop(client))
+                tg.create_task(self._live_loop(client))
                 tg.create_task(self._osd_loop(client))
                 async for message in client.messages:
                     tg.create_task(self._serve(client, str(message.topic), bytes(message.payload)))
@@ -117,7 +124,10 @@ class MqttAgent:
             return
         if msg.channel is not Channel.SERVICES:
             return
-        code, output = await asyncio.to_thread(self.agent.handle, msg.method, msg.body)
+        if msg.method in INLINE_METHODS:
+            code, output = self.agent.handle(msg.method, msg.body)
+        else:
+            code, output = await asyncio.to_thread(self.agent.handle, msg.method, msg.body)
         out = reply(msg.envelope, code, output)
         await client.publish(out.topic, out.payload, qos=out.qos)
 
@@ -128,13 +138,33 @@ class MqttAgent:
             _raise_if_cancelling()
             await asyncio.sleep(self.osd_interval_s)
 
+    async def _live_loop(self, client: aiomqtt.Client) -> None:
+        """The live view's frames, each when due (its ``rate_hz``, wall clock), made in a thread of
+        their own (not the shared pool the detection steps and services queue in); between them,
+        and while nobody watches, only the clock is read. The thread works at most ``LIVE_DUTY`` of
+        the wall time (a frame that took long to make is followed by a longer pause), so on a
+        loaded machine the picture slows down before it starves the detector."""
+        loop = asyncio.get_running_loop()
+        worker = ThreadPoolExecutor(1, thread_name_prefix=f"live-{self.sn}")  # its thread: on first use
+        try:
+            while True:
+                pause_s = max(self.tick_s, LIVE_POLL_S)
+                started_s = time.monotonic()
+                if self.agent.live.due(started_s) is not None:
+                    live = await loop.run_in_executor(worker, self.agent.live_frame)
+                    spent_s = time.monotonic() - started_s
+                    pause_s = max(pause_s, spent_s * (1.0 / LIVE_DUTY - 1.0))
+                    if live is not None:  # a stream, not an event: no envelope, QoS 0, never retained
+                        await client.publish(live_topic(self.sn), live.model_dump_json().encode(), qos=0)
+                        self.live_frames += 1
+                _raise_if_cancelling()
+                await asyncio.sleep(pause_s)
+        finally:
+            worker.shutdown(wait=False)
+
     async def _detect_loop(self, client: aiomqtt.Client) -> None:
         while True:
             published = await asyncio.to_thread(self.agent.step)
-            live = await asyncio.to_thread(self.agent.live_frame)
-            if live is not None:  # a stream, not an event: no envelope, QoS 0, never retained
-                await client.publish(live_topic(self.sn), live.model_dump_json().encode(), qos=0)
-                self.live_frames += 1
             if published is not None:
                 out = build(Channel.EVENTS, self.sn, "ai_detection", published.event)
                 await client.publish(out.topic, out.payload, qos=out.qos)
@@ -143,6 +173,44 @@ class MqttAgent:
                     self.on_published(published, time.time())
             _raise_if_cancelling()
             await asyncio.sleep(self.tick_s)
+
+
+#: Wall seconds between two looks at the live view's clock (also with ``tick_s=0``: no busy loop).
+LIVE_POLL_S = 0.02
+#: The most of the wall time the live view's thread works (rendering and encoding its frames).
+LIVE_DUTY = 0.5
+#: Services answered on the event loop, not in the shared thread pool: they only set the live view's
+#: request under its lock, and must not wait behind detection steps (and, in the demo's one process,
+#: mission control's store calls) when that pool is busy.
+INLINE_METHODS = frozenset({"live_view_start", "live_view_stop"})
+
+#: Wall seconds a cancelled connect may take to finish before it is closed anyway (a guard).
+CONNECT_SETTLE_S = 5.0
+
+
+@contextlib.asynccontextmanager
+async def _connected(client: aiomqtt.Client) -> AsyncIterator[aiomqtt.Client]:
+    """``async with client``, without leaving a half-open connection when cancelled while connecting
+    (as ``docks.mqtt_session.connected_client``, which the payload may not import): aiomqtt
+    connects in a worker thread, the broker may accept after the cancel, and its later close (an
+    embedded broker stopping) becomes an "Unexpected disconnection" nobody reads, which asyncio
+    prints. Cancelled, the connect in flight may finish (up to ``CONNECT_SETTLE_S``), then it is
+    disconnected and the cancel goes on."""
+    entering = asyncio.ensure_future(client.__aenter__())
+    try:
+        await asyncio.shield(entering)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            async with asyncio.timeout(CONNECT_SETTLE_S):
+                await entering
+                await client.__aexit__(None, None, None)
+        if not entering.done():
+            entering.cancel()
+        raise
+    try:
+        yield client
+    finally:
+        await client.__aexit__(*sys.exc_info())
 
 
 def _raise_if_cancelling() -> None:

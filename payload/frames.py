@@ -1,16 +1,20 @@
 """Where frames come from: the :class:`FrameSource` port, an OpenCV capture adapter (file, RTSP,
 device), a directory/file source, and readers for RGB images and radiometric thermal files.
 
+A camera that is a :class:`PreviewSource` also shows its current picture to the live view, from
+another thread than the detector's reads, without taking a frame from them.
+
 Radiometric files: ``.npy`` holds °C (float); a 16-bit PNG/TIFF holds centikelvin
 (``°C = value / 100 - 273.15``, the "TLinear 0.01 K" style of FLIR Boson/Lepton cores).
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -38,6 +42,32 @@ class FrameSource(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+Take = Callable[[], Frame | None]
+"""One frame of a clip, developed when called (a sim camera renders it then; None: no frame)."""
+
+
+@runtime_checkable
+class ClipSource(FrameSource, Protocol):
+    """A camera whose recent video can be sampled at chosen times, as an onboard computer reads the
+    frames it wants from the camera's video buffer (the sim camera: frames rendered in sim time)."""
+
+    def clip(self, times_s: Sequence[float]) -> list[Take]:
+        """One take per time of ``times_s`` (ascending, none after now). The camera's pose at each
+        time is fixed by this call; the image may be developed later."""
+        ...
+
+
+@runtime_checkable
+class PreviewSource(FrameSource, Protocol):
+    """A camera the live view can look through between the detector's reads, as a drone's video
+    encoder does not wait for its AI. Safe to call from another thread than :meth:`read`."""
+
+    def preview(self) -> Frame | None:
+        """The camera's current picture (None: it sees nothing now). Takes nothing from
+        :meth:`read`: a frame it had to pull from the camera is the next one read returns."""
+        ...
 
 
 def centikelvin_to_c(raw: npt.NDArray[np.integer]) -> F32:
@@ -170,6 +200,9 @@ class CaptureFrameSource:
     """An OpenCV ``VideoCapture`` (video file, ``rtsp://`` URL or device index) as RGB frames.
 
     ``pose_at`` gives the camera pose at a frame time (from telemetry); ``clock`` the time source.
+    A :class:`PreviewSource`: a preview pulls the capture's next frame and keeps it for the next
+    :meth:`read` (a newer preview replaces it: the older one was never read, as a camera's buffer
+    drops what nobody took); one lock serialises the capture between the two threads.
     """
 
     def __init__(
@@ -185,8 +218,22 @@ class CaptureFrameSource:
         self._hfov_deg = hfov_deg
         self._pose_at = pose_at
         self._clock = clock
+        self._lock = threading.Lock()
+        self._unread: Frame | None = None  # pulled by a preview, not yet read
 
     def read(self) -> Frame | None:
+        with self._lock:
+            frame, self._unread = self._unread, None
+            return frame if frame is not None else self._pull()
+
+    def preview(self) -> Frame | None:
+        with self._lock:
+            frame = self._pull()
+            if frame is not None:
+                self._unread = frame
+            return frame
+
+    def _pull(self) -> Frame | None:
         ok, image = self._cap.read()
         if not ok or image is None:
             return None
@@ -197,4 +244,5 @@ class CaptureFrameSource:
         return Frame(img, FrameKind.RGB, t_s, camera, pose)
 
     def close(self) -> None:
-        self._cap.release()
+        with self._lock:
+            self._cap.release()

@@ -17,6 +17,15 @@ BBox = tuple[float, float, float, float]
 """``(x, y, w, h)`` in pixels."""
 
 
+def normalised_box(box: BBox, image_size_px: tuple[int, int]) -> BBox:
+    """``box`` as fractions of the image, clipped to it (the wire's ``x, y, width, height``)."""
+    w, h = image_size_px
+    x, y, bw, bh = box
+    x0, y0 = min(max(x / w, 0.0), 1.0), min(max(y / h, 0.0), 1.0)
+    x1, y1 = min(max((x + bw) / w, 0.0), 1.0), min(max((y + bh) / h, 0.0), 1.0)
+    return (x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0))
+
+
 class FrameKind(StrEnum):
     """What a frame holds: ``rgb`` = uint8 BGR (OpenCV order), ``thermal`` = float32 °C per pixel."""
 

@@ -2,7 +2,8 @@
 
 One :class:`DetectionPipeline` per camera pair (RGB + co-aligned thermal) and per detection task.
 :meth:`DetectionPipeline.detect` gives one frame's georeferenced detections (what the CLI prints);
-:meth:`DetectionPipeline.process` feeds the tracker and returns the leads confirmed by this frame.
+:meth:`DetectionPipeline.process` feeds the tracker and returns the leads confirmed by this frame;
+after it, :attr:`DetectionPipeline.seen` holds every track seen in that frame (the live view's boxes).
 """
 
 from __future__ import annotations
@@ -22,9 +23,20 @@ from payload.detectors.fire_smoke import FireSmokeDetector, FireSmokeParams
 from payload.detectors.stationary import StationaryObjectDetector, StationaryParams
 from payload.detectors.thermal import HotSpotParams, WarmBodyParams, detect_hot_spots, detect_warm_bodies
 from payload.georef import BelowHorizonError, gsd_m, pixel_to_ground, wgs84_to_offset
-from payload.model import AttitudeErrors, Detection, Frame, FrameKind, GroundPoint, Label, Lead
+from payload.model import (
+    AttitudeErrors,
+    BBox,
+    CameraModel,
+    CameraPose,
+    Detection,
+    Frame,
+    FrameKind,
+    GroundPoint,
+    Label,
+    Lead,
+)
 from payload.ports import PixelDetector
-from payload.tracking import Tracker
+from payload.tracking import Track, Tracker
 
 
 class DetectorName(StrEnum):
@@ -52,6 +64,30 @@ class Located:
 
 
 @dataclass(frozen=True)
+class Sighting:
+    """A live track as seen in one processed frame: its box there, and its lead once confirmed."""
+
+    track_id: int
+    label: str
+    confidence: float
+    source: str
+    bbox_px: BBox
+    frame_kind: FrameKind
+    camera: CameraModel
+    pose: CameraPose | None
+    t_capture_s: float
+    hits: int
+    lon_deg: float
+    lat_deg: float
+    uncertainty_m: float
+    lead_id: str | None = None
+    """None while the track is tentative (fewer than ``min_hits`` frames)."""
+    t_peak_c: float | None = None
+    area_m2: float | None = None
+    count: int | None = None
+
+
+@dataclass(frozen=True)
 class PipelineParams:
     hot_spot: HotSpotParams = field(default_factory=HotSpotParams)
     warm_body: WarmBodyParams = field(default_factory=WarmBodyParams)
@@ -67,6 +103,8 @@ class PipelineParams:
     shore_buffer_m: float = 10.0
     gate_m: float = 3.0
     max_age_s: float = 10.0
+    max_gap_s: float = 3.0
+    """The tracker counts a longer gap between frames (frames skipped) as this much watched time."""
 
 
 class DetectionPipeline:
@@ -84,7 +122,9 @@ class DetectionPipeline:
         self.person_detector = person_detector
         self._fire = FireSmokeDetector(self.p.fire_smoke)
         self._stationary = StationaryObjectDetector(self.p.stationary, stationary_region)
-        self.tracker = Tracker(self.p.gate_m, self.p.min_hits, self.p.max_age_s)
+        self.tracker = Tracker(self.p.gate_m, self.p.min_hits, self.p.max_age_s, self.p.max_gap_s)
+        self.seen: list[Sighting] = []
+        """The tracks updated by the last :meth:`process` call, with their boxes in its frames."""
 
     def _locate(self, det: Detection, frame: Frame) -> Located:
         if frame.pose is None:
@@ -129,7 +169,8 @@ class DetectionPipeline:
             img = np.asarray(rgb.image, dtype=np.uint8)
             if DetectorName.FIRE_SMOKE in self.detectors:
                 temp_c = None if thermal is None else np.asarray(thermal.image, dtype=np.float32)
-                dets = self._fire.update(img, gsd, temp_c, rgb.camera, thermal.camera if thermal else None)
+                ir_camera = thermal.camera if thermal else None
+                dets = self._fire.update(img, gsd, temp_c, rgb.camera, ir_camera, rgb.t_s)
                 found += [self._locate(d, rgb) for d in dets]
             if DetectorName.STATIONARY in self.detectors:
                 found += [self._locate(d, rgb) for d in self._stationary.update(img, rgb.t_s, gsd)]
@@ -194,9 +235,10 @@ class DetectionPipeline:
                 continue
             d = track.detection
             lon, lat = track.lon_lat
+            track.lead_id = str(uuid.uuid4())
             leads.append(
                 Lead(
-                    lead_id=str(uuid.uuid4()),
+                    lead_id=track.lead_id,
                     track_id=track.track_id,
                     label=d.label,
                     confidence=track.best_confidence,
@@ -216,7 +258,44 @@ class DetectionPipeline:
                     pose=seen.frame.pose,
                 )
             )
+        self.seen = [
+            self._sighting(tr, by_id[id(tr.detection)])
+            for tr in self.tracker.tracks
+            if tr.last_seen_s == t_s and id(tr.detection) in by_id
+        ]
         return leads
 
+    @staticmethod
+    def _sighting(track: Track, loc: Located) -> Sighting:
+        d, frame = track.detection, loc.frame
+        lon, lat = track.lon_lat
+        return Sighting(
+            track_id=track.track_id,
+            label=d.label,
+            confidence=track.best_confidence,
+            source=d.source,
+            bbox_px=d.bbox_px,
+            frame_kind=frame.kind,
+            camera=frame.camera,
+            pose=frame.pose,
+            t_capture_s=frame.t_s,
+            hits=track.hits,
+            lon_deg=lon,
+            lat_deg=lat,
+            uncertainty_m=track.uncertainty_m,
+            lead_id=track.lead_id,
+            t_peak_c=d.t_peak_c,
+            area_m2=d.area_m2,
+            count=d.count,
+        )
 
-__all__ = ["ALL_DETECTORS", "DetectionPipeline", "DetectorName", "Label", "Located", "PipelineParams"]
+
+__all__ = [
+    "ALL_DETECTORS",
+    "DetectionPipeline",
+    "DetectorName",
+    "Label",
+    "Located",
+    "PipelineParams",
+    "Sighting",
+]

@@ -4,6 +4,11 @@ Each detection arrives georeferenced (a ground point with its uncertainty). It j
 live track of the same class within the gate (the larger of ``gate_m`` and the two uncertainty
 radii), else starts a new track. A track is *confirmed* once it has ``min_hits`` detections; it is
 dropped after ``max_age_s`` without one. Positions are averaged in metres around the first point.
+
+With ``max_gap_s`` set, age is counted in the video actually watched: a gap between two updates of
+more than ``max_gap_s`` (the onboard computer fell behind and skipped frames, e.g. a sped-up sim)
+counts as ``max_gap_s``, so a track is dropped after ``max_age_s`` of looking without seeing it,
+not because nobody looked.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ class Track:
     uncertainty_m: float = math.inf
     best_confidence: float = 0.0
     reported: bool = field(default=False)
+    lead_id: str | None = None
+    """The id of the lead this track's confirmation made (None while tentative)."""
+    last_seen_watch_s: float = 0.0
+    """The tracker's watched time (see ``max_gap_s``) at the latest detection."""
 
     @property
     def east_m(self) -> float:
@@ -51,12 +60,25 @@ class Track:
 class Tracker:
     """Associates georeferenced detections over time (greedy nearest neighbour per class)."""
 
-    def __init__(self, gate_m: float = 3.0, min_hits: int = 3, max_age_s: float = 10.0) -> None:
+    def __init__(
+        self, gate_m: float = 3.0, min_hits: int = 3, max_age_s: float = 10.0, max_gap_s: float | None = None
+    ) -> None:
         self.gate_m = gate_m
         self.min_hits = min_hits
         self.max_age_s = max_age_s
+        self.max_gap_s = max_gap_s
         self.tracks: list[Track] = []
         self._next_id = 1
+        self._last_t_s: float | None = None
+        self.watched_s = 0.0
+        """Time watched so far: update times' differences, each gap capped at ``max_gap_s``."""
+
+    def _watch(self, t_s: float) -> float:
+        if self._last_t_s is not None:
+            dt = max(t_s - self._last_t_s, 0.0)
+            self.watched_s += dt if self.max_gap_s is None else min(dt, self.max_gap_s)
+        self._last_t_s = t_s
+        return self.watched_s
 
     def _offset(self, track: Track, point: GroundPoint) -> tuple[float, float]:
         n, e = wgs84_to_offset(track.origin_lon_deg, track.origin_lat_deg, point.lon_deg, point.lat_deg)
@@ -65,7 +87,8 @@ class Tracker:
     def update(self, t_s: float, observations: list[tuple[Detection, GroundPoint]]) -> list[Track]:
         """Add one frame's detections; returns the tracks that were confirmed by this frame
         (reached ``min_hits`` now), each exactly once in its life."""
-        self.tracks = [tr for tr in self.tracks if t_s - tr.last_seen_s <= self.max_age_s]
+        watched = self._watch(t_s)
+        self.tracks = [tr for tr in self.tracks if watched - tr.last_seen_watch_s <= self.max_age_s]
         pairs: list[tuple[float, int, int, tuple[float, float]]] = []
         for oi, (det, point) in enumerate(observations):
             for ti, tr in enumerate(self.tracks):
@@ -91,6 +114,7 @@ class Tracker:
             tr.sum_east_m += e
             tr.sum_north_m += n
             tr.last_seen_s = t_s
+            tr.last_seen_watch_s = watched
             tr.uncertainty_m = min(tr.uncertainty_m, point.uncertainty_m)
             tr.best_confidence = max(tr.best_confidence, det.confidence)
             tr.detection = det
@@ -110,6 +134,7 @@ class Tracker:
                 det,
                 uncertainty_m=point.uncertainty_m,
                 best_confidence=det.confidence,
+                last_seen_watch_s=watched,
             )
             self._next_id += 1
             self.tracks.append(tr)

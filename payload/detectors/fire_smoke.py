@@ -2,8 +2,18 @@
 
 Colour alone is hopeless (a ginger cat is 20 % "fire"), so a colour blob becomes ``fire`` only if
 its outline flickers over the last frames (after cancelling the drone's drift) and, where a
-co-aligned radiometric frame is given, it is hot; a cool thermal reading vetoes fire outright.
-Smoke is a grey, low-saturation region of some size that moves or grows over the frames.
+co-aligned radiometric frame is given, it is hot; a cool thermal reading vetoes fire outright, and so
+does no reading (a blob outside the narrower thermal camera's view waits until it is seen hot).
+Smoke is a grey, low-saturation region of some size (it holds a ``smoke_min_width_m`` square: a
+wisp of half a metre does, a lane mark does not) that *changes* over the frames as no rigid thing
+does: smoke is a fluid that drifts, thins and changes shape, while a painted or fabric surface (a
+market stall canopy's white stripes, a slab) keeps its pattern — after registration it is at most
+shifted a little (registration error, the parallax of a 2–3 m canopy seen from a moving drone), so
+one shift of up to ``smoke_rigid_shift_m`` and a pixel of interpolation map an older frame's grey
+levels onto the newest one's to within noise. A smoke candidate needs ``smoke_motion_ratio`` of its
+pixels changed beyond that (``smoke_change_grey`` grey levels) against some frame of the history.
+Flicker and motion are judged over one stretch of video: frames more than ``max_gap_s`` apart (the
+agent fell behind and skipped frames) restart the history.
 
 Colour rules: Chen, Wu & Chiou 2004 (RGB/saturation) AND Çelik & Demirel 2009 (YCbCr).
 """
@@ -34,16 +44,26 @@ class FireSmokeParams:
     smoke_grey_range: tuple[int, int] = (110, 232)
     min_fire_area_m2: float = 0.2
     min_smoke_area_m2: float = 2.0
+    smoke_min_width_m: float = 0.3
+    """Smoke's colour mask is opened by a square of this side (lane marks and mixed edge pixels go)."""
     smoke_merge_m: float = 3.0
     history_frames: int = 8
     min_frames: int = 5
     flicker_ratio: float = 0.3
     brightness_cv: float = 0.03
     smoke_motion_ratio: float = 0.2
+    """Fraction of a smoke candidate's pixels that must change as no rigid thing does."""
+    smoke_change_grey: float = 8.0
+    """Grey levels of change beyond the rigid explanation that count: ~5 sigma of a noisy camera's
+    grey (3-5 levels) after the comparison's 1 px blur."""
+    smoke_rigid_shift_m: float = 0.5
+    """The largest shift on the ground (registration error, parallax) a rigid thing may show."""
     fire_min_c: float = 150.0
     align: bool = True
     still_grey_levels: float = 6.0
     """Median grey change under which an unregistrable frame counts as taken from the same view."""
+    max_gap_s: float = 3.0
+    """Frames further apart than this (with their times given) are not one video: history restarts."""
 
 
 def fire_colour_mask(bgr: U8, p: FireSmokeParams | None = None) -> B:
@@ -103,12 +123,84 @@ def _blobs(mask: B, min_px: int, close_px: int = 3) -> list[tuple[int, int, int,
     ]
 
 
+def _thick(mask: B, width_px: float) -> B:
+    """The parts of ``mask`` that hold a ``width_px`` square (a morphological opening)."""
+    k = max(round(width_px), 1)
+    if k < 2:
+        return mask
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    result: B = opened.astype(bool)
+    return result
+
+
 def _changed_ratio(masks: list[B], valids: list[B], window: tuple[slice, slice]) -> float:
     stack = np.stack([m[window] for m in masks])
     valid = np.logical_and.reduce([v[window] for v in valids])
     ever = stack.any(axis=0) & valid
     changed = (stack.any(axis=0) & ~stack.all(axis=0)) & valid
     return float(changed.sum()) / max(int(ever.sum()), 1)
+
+
+def _crop(img: npt.NDArray[np.float32], ys: slice, xs: slice, pad: int) -> npt.NDArray[np.float32]:
+    """``img[ys, xs]`` grown by ``pad`` on every side (edge pixels repeated outside the image)."""
+    hgt, wid = img.shape
+    y0, y1, x0, x1 = ys.start - pad, ys.stop + pad, xs.start - pad, xs.stop + pad
+    inner = img[max(y0, 0) : min(y1, hgt), max(x0, 0) : min(x1, wid)]
+    top, bottom, left, right = max(-y0, 0), max(y1 - hgt, 0), max(-x0, 0), max(x1 - wid, 0)
+    if top or bottom or left or right:
+        return np.asarray(
+            cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_REPLICATE), np.float32
+        )
+    return np.asarray(inner, dtype=np.float32)
+
+
+def _smooth_crop(img: npt.NDArray[np.float32], ys: slice, xs: slice, pad: int) -> npt.NDArray[np.float32]:
+    """:func:`_crop` at the scale of the optics' blur (Gaussian, sigma 1 px)."""
+    grown = _crop(img, ys, xs, pad + 2)
+    smooth = cv2.GaussianBlur(grown, (5, 5), 1.0)
+    return np.ascontiguousarray(smooth[2:-2, 2:-2], dtype=np.float32)
+
+
+def non_rigid_change_ratio(
+    greys: list[npt.NDArray[np.float32]],
+    masks: list[B],
+    valids: list[B],
+    window: tuple[slice, slice],
+    shift_px: int,
+    change_grey: float,
+) -> float:
+    """Fraction of the pixels ever in ``masks`` over ``window`` whose grey level in some older frame
+    is more than ``change_grey`` outside the newest frame's range over their 3x3 neighbourhood after
+    the one shift (up to ``shift_px``) that best maps the older window onto the newest: the change no
+    rigid motion explains (a drifting, thinning plume has plenty, a static stripe none). Grey levels
+    are compared at the scale of the optics' blur: a line thinner than a pixel, shifted by a fraction
+    of one, changes its sampled peak but not its blurred profile."""
+    ys, xs = window
+    union = np.logical_or.reduce([m[window] for m in masks]) & np.logical_and.reduce(
+        [v[window] for v in valids]
+    )
+    n = int(union.sum())
+    if n == 0 or len(greys) < 2:
+        return 0.0
+    kernel = np.ones((3, 3), np.uint8)
+    new_grown = _smooth_crop(greys[-1], ys, xs, 1)  # the neighbourhoods of the window's edge pixels too
+    new = np.ascontiguousarray(new_grown[1:-1, 1:-1])
+    lo = cv2.erode(new_grown, kernel)[1:-1, 1:-1] - change_grey
+    hi = cv2.dilate(new_grown, kernel)[1:-1, 1:-1] + change_grey
+    weight = cv2.dilate(union.astype(np.uint8), kernel).astype(np.float32)  # the candidate and its edge
+    hgt, wid = new.shape
+    changed = np.zeros_like(union)
+    for old in greys[:-1]:
+        around = _smooth_crop(old, ys, xs, shift_px)
+        if shift_px > 0:
+            cost = cv2.matchTemplate(around, new, cv2.TM_SQDIFF, mask=weight)
+            _, _, (dx, dy), _ = cv2.minMaxLoc(cost)
+        else:
+            dx = dy = 0
+        shifted = around[dy : dy + hgt, dx : dx + wid]
+        changed |= (shifted < lo) | (shifted > hi)
+    return float((changed & union).sum()) / n
 
 
 def rgb_box_to_thermal(box: BBox, rgb: CameraModel, ir: CameraModel) -> BBox:
@@ -131,6 +223,8 @@ class FireSmokeDetector:
         self._aligner: FrameAligner | None = None
         self._reference_grey: U8 = np.zeros((1, 1), np.uint8)
         self._history: deque[tuple[B, B, npt.NDArray[np.float32], B]] = deque(maxlen=self.p.history_frames)
+        """(fire mask, smoke mask, grey levels, valid) of the latest frames, in the reference's pixels."""
+        self._last_t_s: float | None = None
 
     def reset(self) -> None:
         self._aligner = None
@@ -161,8 +255,14 @@ class FireSmokeDetector:
         thermal_c: npt.NDArray[np.floating] | None = None,
         rgb_camera: CameraModel | None = None,
         ir_camera: CameraModel | None = None,
+        t_s: float | None = None,
     ) -> list[Detection]:
-        """Detections in ``bgr``'s own pixels. ``thermal_c`` is a co-aligned radiometric frame."""
+        """Detections in ``bgr``'s own pixels. ``thermal_c`` is a co-aligned radiometric frame;
+        ``t_s`` the frame's time (a gap of more than ``max_gap_s`` restarts the history)."""
+        if t_s is not None:
+            if self._last_t_s is not None and not 0.0 <= t_s - self._last_t_s <= self.p.max_gap_s:
+                self.reset()
+            self._last_t_s = t_s
         ref = self._to_reference(bgr)
         if ref is None:  # lost alignment: start again from this frame
             self.reset()
@@ -170,7 +270,7 @@ class FireSmokeDetector:
             assert ref is not None
         img, valid, h = ref
         fire = fire_colour_mask(img, self.p) & valid
-        smoke = smoke_colour_mask(img, self.p) & valid & ~fire
+        smoke = _thick(smoke_colour_mask(img, self.p) & valid & ~fire, self.p.smoke_min_width_m / gsd_m)
         grey = to_grey(img).astype(np.float32)
         self._history.append((fire, smoke, grey, valid))
         if len(self._history) < self.p.min_frames:
@@ -194,7 +294,7 @@ class FireSmokeDetector:
                 assert thermal_c is not None and rgb_camera is not None and ir_camera is not None
                 peak = _max_in(thermal_c, rgb_box_to_thermal(box, rgb_camera, ir_camera))
                 if peak is None or peak < self.p.fire_min_c:
-                    continue  # the thermal camera sees no fire there: a veto
+                    continue  # the thermal camera sees no fire there (or does not see it): a veto
             confidence = 0.7 if peak is None else 0.9
             found.append(
                 Detection(
@@ -202,9 +302,11 @@ class FireSmokeDetector:
                 )
             )
         merge_px = max(int(self.p.smoke_merge_m / gsd_m) | 1, 3)
+        shift_px = min(int(np.ceil(self.p.smoke_rigid_shift_m / gsd_m)), 16)
         for x, y, w, hh, blob in _blobs(smoke, max(int(self.p.min_smoke_area_m2 / px_m2), 4), merge_px):
             win = (slice(y, y + hh), slice(x, x + w))
-            if _changed_ratio(smokes, valids, win) < self.p.smoke_motion_ratio:
+            change = non_rigid_change_ratio(greys, smokes, valids, win, shift_px, self.p.smoke_change_grey)
+            if change < self.p.smoke_motion_ratio:
                 continue
             near_fire = any(_overlaps((x, y, w, hh), d.bbox_px, h) for d in found)
             found.append(
@@ -236,8 +338,12 @@ def _overlaps(ref_box: tuple[int, int, int, int], cur_box: BBox, h: npt.NDArray[
 
 
 def _max_in(temp_c: npt.NDArray[np.floating], box: BBox) -> float | None:
+    """The hottest reading over ``box`` (thermal pixels); None when its centre is outside the
+    thermal frame (the narrower thermal camera does not see it)."""
     hgt, wid = temp_c.shape
     x, y, w, h = box
+    if not (0.0 <= x + w / 2 < wid and 0.0 <= y + h / 2 < hgt):
+        return None
     x0, y0 = max(int(x) - 1, 0), max(int(y) - 1, 0)
     x1, y1 = min(int(np.ceil(x + w)) + 1, wid), min(int(np.ceil(y + h)) + 1, hgt)
     if x1 <= x0 or y1 <= y0:

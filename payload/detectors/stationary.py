@@ -6,6 +6,16 @@ background but not from the short-term one has recently become static. Frames ar
 the first frame (ORB + RANSAC homography) to cancel the drone's drift. A region static for
 ``min_stay_s`` (leaky evidence) with a ground area of ``min_area_m2`` or more is reported;
 a still scene reports nothing.
+
+Evidence is counted in *watched* time, as the tracker counts age: a gap between two frames (the agent
+fell behind and skipped frames, frames that could not be registered, the drone away from the scene)
+adds nothing, and the frame after it only re-learns the short-term background, which it can no longer
+trust. A pixel keeps its evidence over a gap only if it still looks as it did before the gap (what
+stayed before may have stayed through it; only the time watched counts); one that changed starts
+again from zero. A pixel out of view for longer than ``max_gap_s`` is treated the same way when it
+comes back. When no frame can be registered to the reference for ``max_gap_s`` (the drone left, or
+came back to another view), the detector starts again from the current frame (without a region
+mask: one is drawn on the reference's view).
 """
 
 from __future__ import annotations
@@ -32,11 +42,15 @@ class StationaryParams:
     short_tau_s: float = 2.0
     diff_threshold: float = 30.0
     min_stay_s: float = 20.0
+    """Seconds of watched video a pixel must have been static (leaky evidence) to be reported."""
     min_area_m2: float = 1.0
     drain_rate: float = 2.0
-    merge_m: float = 0.6
     """Evidence drains this many times faster than it builds when a pixel is not static."""
+    merge_m: float = 0.6
     align: bool = True
+    max_gap_s: float = 3.0
+    """Frames further apart than this are a gap: it counts as no watched time, and the short-term
+    background is re-learnt after it. Also how long unregistrable frames last before a restart."""
 
 
 def polygon_mask(camera: CameraModel, pose: CameraPose, polygon_lonlat: list[tuple[float, float]]) -> U8:
@@ -58,46 +72,88 @@ class StationaryObjectDetector:
         self.p = params or StationaryParams()
         self.region_mask = region_mask
         self._aligner: FrameAligner | None = None
-        self._long: F32 | None = None
-        self._short: F32 | None = None
-        self._evidence_s: F32 | None = None
+        self._models: _Models | None = None
         self._last_t: float | None = None
+        self._unregistered_since_s: float | None = None
+
+    @property
+    def evidence_s(self) -> F32 | None:
+        """Each reference pixel's evidence of being static (watched seconds, leaky); None before a frame."""
+        return None if self._models is None else self._models.evidence_s.copy()
+
+    def _register(
+        self, bgr: U8, t_s: float
+    ) -> tuple[F32, npt.NDArray[np.bool_], npt.NDArray[np.float64]] | None:
+        """``bgr`` in the reference frame's pixels, where it has data, and the homography; None when
+        it cannot be placed (skipped: it is not watched time). Frames that cannot be registered for
+        ``max_gap_s`` mean another view: the detector starts again from the current frame."""
+        img = bgr.astype(np.float32)
+        eye = np.eye(3, dtype=np.float64)
+        valid = np.ones(bgr.shape[:2], bool)
+        if not self.p.align:
+            return img, valid, eye
+        grey = to_grey(bgr)
+        if self._aligner is None:
+            self._aligner = FrameAligner(grey)
+            return img, valid, eye
+        if self._aligner.featureless:
+            return img, valid, eye  # nothing to register against: assume a still camera
+        found = self._aligner.homography(grey)
+        if found is None:
+            since = self._unregistered_since_s
+            if since is None or t_s < since:
+                self._unregistered_since_s = t_s
+                return None
+            if t_s - since < self.p.max_gap_s or self.region_mask is not None:
+                return None  # (a region mask is drawn on the reference's view: keep waiting for it)
+            # lost the reference's view for good: this frame is the new reference, all models restart
+            self._aligner, self._models, self._last_t = FrameAligner(grey), None, None
+            self._unregistered_since_s = None
+            return img, valid, eye
+        self._unregistered_since_s = None
+        warped, mask = self._aligner.warp(img, found)
+        return np.asarray(warped, dtype=np.float32), mask > 0, found
 
     def update(self, bgr: U8, t_s: float, gsd_m: float) -> list[Detection]:
         """Detections in ``bgr``'s own pixels."""
-        h = np.eye(3)
-        img = bgr.astype(np.float32)
-        valid = np.ones(bgr.shape[:2], bool)
-        if self.p.align:
-            grey = to_grey(bgr)
-            if self._aligner is None:
-                self._aligner = FrameAligner(grey)
-            elif not self._aligner.featureless:
-                found = self._aligner.homography(grey)
-                if found is None:
-                    return []  # cannot place this frame: skip it, keep the models
-                h = found
-                warped, mask = self._aligner.warp(img, h)
-                img, valid = np.asarray(warped, dtype=np.float32), mask > 0
-        if self._long is None or self._short is None or self._evidence_s is None or self._last_t is None:
-            self._long, self._short = img.copy(), img.copy()
-            self._evidence_s = np.zeros(img.shape[:2], np.float32)
-            self._last_t = t_s
-            return []
-        dt = max(t_s - self._last_t, 0.0)
+        placed = self._register(bgr, t_s)
+        if placed is None:
+            return []  # cannot place this frame: skip it, keep the models
+        img, valid, h = placed
+        models, last_t = self._models, self._last_t
         self._last_t = t_s
-        fg_long = _max_channel_diff(img, self._long) > self.p.diff_threshold
-        fg_short = _max_channel_diff(img, self._short) > self.p.diff_threshold
-        static = fg_long & ~fg_short & valid
+        if models is None or last_t is None:
+            self._models = _Models(img)
+            return []
+        dt = max(t_s - last_t, 0.0)
+        gap = dt > self.p.max_gap_s
+        watched_dt = min(dt, self.p.max_gap_s)
+        models.watched_s += watched_dt
+        fg_long = _max_channel_diff(img, models.long) > self.p.diff_threshold
+        fg_short = _max_channel_diff(img, models.short) > self.p.diff_threshold
+        # re-learn where the short-term background is stale: after a gap, or out of view for longer
+        stale = valid & (gap | (models.watched_s - models.seen_watch_s > self.p.max_gap_s))
+        watching = valid & ~stale
+        static = fg_long & ~fg_short & watching
         if self.region_mask is not None:
             static &= self.region_mask > 0
-        # leaky evidence: seconds of being static, draining twice as fast when not
-        ev = self._evidence_s
-        ev += np.where(static, dt, -self.p.drain_rate * dt).astype(np.float32)
+        # leaky evidence in watched seconds: builds when static, drains drain_rate times faster when
+        # not; pixels not watched keep theirs, stale ones too if unchanged, else start again from zero
+        ev = models.evidence_s
+        ev += np.where(static, watched_dt, np.where(watching, -self.p.drain_rate * watched_dt, 0.0)).astype(
+            np.float32
+        )
+        ev[stale & fg_short] = 0.0
         np.clip(ev, 0.0, 10 * self.p.min_stay_s, out=ev)
-        valid_u8 = valid.astype(np.uint8)
-        for bg, tau in ((self._long, self.p.long_tau_s), (self._short, self.p.short_tau_s)):
-            cv2.accumulateWeighted(img, bg, 1.0 - math.exp(-dt / tau), mask=valid_u8)
+        long_alpha = 1.0 - math.exp(-watched_dt / self.p.long_tau_s)
+        cv2.accumulateWeighted(img, models.long, long_alpha, mask=valid.astype(np.uint8))
+        short_alpha = 1.0 - math.exp(-watched_dt / self.p.short_tau_s)
+        cv2.accumulateWeighted(img, models.short, short_alpha, mask=watching.astype(np.uint8))
+        models.short[stale] = img[stale]
+        models.seen_watch_s[valid] = models.watched_s
+        return self._objects(ev, h, gsd_m)
+
+    def _objects(self, ev: F32, h: npt.NDArray[np.float64], gsd_m: float) -> list[Detection]:
         stayed = ev >= self.p.min_stay_s
         m = cv2.morphologyEx(stayed.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         k = max(round(self.p.merge_m / gsd_m) | 1, 3)  # parts of one object (canopy stripes) join
@@ -116,6 +172,19 @@ class StationaryObjectDetector:
             box = _to_frame((x, y, w, hh), h_inv)
             found_dets.append(Detection(Label.STATIONARY_OBJECT, confidence, box, SOURCE, area_m2=area_m2))
         return found_dets
+
+
+class _Models:
+    """The per-pixel state, in the reference frame's pixels."""
+
+    def __init__(self, first: F32) -> None:
+        self.long: F32 = first.copy()
+        self.short: F32 = first.copy()
+        self.evidence_s: F32 = np.zeros(first.shape[:2], np.float32)
+        self.watched_s = 0.0
+        """Watched time so far: frame gaps capped at ``max_gap_s``."""
+        self.seen_watch_s: npt.NDArray[np.float64] = np.zeros(first.shape[:2], np.float64)
+        """The watched time at which each pixel was last in view."""
 
 
 def _to_frame(box: tuple[int, int, int, int], h_inv: npt.NDArray[np.float64]) -> BBox:

@@ -1,11 +1,16 @@
-"""The agent's logic without MQTT: a stalled camera never confirms a lead by repeating its frame."""
+"""The agent's logic without MQTT: a stalled camera never confirms a lead by repeating its frame; a
+camera that can be sampled in sim time gives clips at the detection spacing when the agent is busy."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from docks.protocol.payload import AiDetectStart, IrMeasurePoint
 from payload.agent import AgentConfig, OnboardAgent, Result
+from payload.frames import ClipSource
 from payload.model import CameraModel, CameraPose, Frame, FrameKind
 
 CAM = CameraModel(64, 48, 31.8)
@@ -65,3 +70,64 @@ def test_a_plugged_in_model_adds_its_classes() -> None:
     code, out = agent.handle("ai_detect_start", AiDetectStart(classes=("car", "boat", "fire")))
     assert code == Result.OK and set(out.classes) == {"car", "boat", "fire"}  # type: ignore[union-attr]
     assert agent.handle("ai_detect_start", AiDetectStart(classes=("warm_body",)))[0] == Result.INVALID_PARAMS
+
+
+class HotClip:
+    """A thermal camera whose video can be sampled at chosen times (as the sim camera): a hot spot
+    in every frame; it records the times it was asked for."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self.now = now
+        self.asked: list[list[float]] = []
+
+    def _frame(self, t_s: float) -> Frame:
+        t = np.full((48, 64), 12.0, np.float32)
+        t[20:28, 30:38] = 300.0
+        return Frame(t, FrameKind.THERMAL, t_s, CAM, POSE)
+
+    def read(self) -> Frame | None:
+        return self._frame(self.now())
+
+    def clip(self, times_s: Sequence[float]) -> list[Callable[[], Frame | None]]:
+        self.asked.append(list(times_s))
+        return [functools.partial(self._frame, t_s) for t_s in times_s]
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_busy_agent_takes_clips_at_the_detection_spacing_in_sim_time() -> None:
+    """x10 on a CPU that needs a wall second per frame: the clock jumps 10 s between steps. The newest
+    frame would leave 10 s gaps, so each run takes the frames due 1 / rate_hz apart (at most a clip);
+    a gap between clips counts as 3 s of watching, so the track lives on: one lead."""
+    now = [100.0]
+    camera = HotClip(lambda: now[0])
+    agent = OnboardAgent(AgentConfig("P1", rate_hz=2.0), thermal=camera, clock=lambda: now[0])
+    assert isinstance(camera, ClipSource)
+    agent.handle("ai_detect_start", AiDetectStart(classes=("hot_spot",)))
+    published = []
+    for _ in range(13):
+        published.append(agent.step())
+        now[0] += 10.0
+    n = agent.config.clip_len
+    assert n == 7  # five frames of flicker history, then the tracker's three hits
+    assert camera.asked[0] == [100.0]  # the first run: the newest frame
+    assert camera.asked[1] == [110.0 - 0.5 * k for k in range(n - 1, -1, -1)]
+    assert camera.asked[2] == [180.0 - 0.5 * k for k in range(n - 1, -1, -1)]  # the frames between dropped
+    leads = [p for p in published if p is not None]
+    # hits at 100 (the first run) and at the clip's 107 and 107.5: the 7 s gap counts as 3 s watched
+    assert [p is not None for p in published[:4]] == [False, False, True, False]
+    assert len(leads) == 1 and leads[0].frame_t_s == 107.5  # one object, one lead, across clips
+    assert agent.pipeline_tracks() == 1
+
+
+def test_a_clip_camera_that_keeps_up_gives_the_newest_frame() -> None:
+    now = [10.0]
+    camera = HotClip(lambda: now[0])
+    agent = OnboardAgent(AgentConfig("P1", rate_hz=2.0), thermal=camera, clock=lambda: now[0])
+    agent.handle("ai_detect_start", AiDetectStart(classes=("hot_spot",)))
+    for step in (0.5, 0.7, 2.9, 0.5, 3.5, 0.0, 0.5):  # within the 3 s gap: the newest frame alone
+        now[0] += step
+        agent.step()
+    assert camera.asked[:4] == [[10.5], [11.2], [14.1], [14.6]]
+    assert camera.asked[4] == [18.1 - 0.5 * k for k in range(6, -1, -1)]  # 3.5 s: the video broke

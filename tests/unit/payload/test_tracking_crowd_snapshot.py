@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import cv2
 import numpy as np
 import pytest
 
+from payload import snapshot
 from payload.detectors.crowd import CrowdParams, detect_crowds
 from payload.georef import offset_to_wgs84, wgs84_to_offset
-from payload.model import CameraModel, Detection, Frame, FrameKind, GroundPoint, Label
-from payload.snapshot import blur_faces, face_blur_available, snapshot_jpeg
+from payload.model import CameraModel, CameraPose, Detection, Frame, FrameKind, GroundPoint, Label
+from payload.snapshot import blur_faces, face_blur_available, max_face_px, snapshot_jpeg
 from payload.tracking import Tracker
 
 LON0, LAT0 = 113.755, 34.8
@@ -115,3 +118,36 @@ def test_faces_are_blurred() -> None:
     assert n >= 1 and not np.array_equal(blurred, img)
     eye = img[95:105, 85:100].astype(int)
     assert np.abs(blurred[95:105, 85:100].astype(int) - eye).mean() > 5
+
+
+def test_the_largest_face_a_camera_can_see_follows_its_height() -> None:
+    camera = CameraModel(1280, 720, 90.0)  # focal 640 px
+    at = partial(CameraPose, 113.77, 34.76)
+    assert max_face_px(Frame(np.zeros((720, 1280, 3), np.uint8), FrameKind.RGB, 0.0, camera)) is None
+    high = max_face_px(Frame(np.zeros((720, 1280, 3), np.uint8), FrameKind.RGB, 0.0, camera, at(100.0)))
+    assert high == pytest.approx(0.4 * 640 / 97.5)  # ~2.6 px: no face the cascade could find
+    low = max_face_px(Frame(np.zeros((720, 1280, 3), np.uint8), FrameKind.RGB, 0.0, camera, at(10.0)))
+    assert low == pytest.approx(0.4 * 640 / 7.5)
+    assert max_face_px(Frame(np.zeros((720, 1280, 3), np.uint8), FrameKind.RGB, 0.0, camera, at(2.0))) is None
+
+
+class CountingCascade:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, object]] = []
+
+    def detectMultiScale(self, grey: np.ndarray, **kwargs: object) -> tuple[()]:
+        self.calls.append(kwargs)
+        return ()
+
+
+def test_the_face_search_is_skipped_when_no_face_can_be_big_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    cascade = CountingCascade()
+    monkeypatch.setattr(snapshot, "_face_cascade", lambda: cascade)
+    camera = CameraModel(1280, 720, 90.0)
+    image = np.full((720, 1280, 3), 90, np.uint8)
+    snapshot_jpeg(Frame(image, FrameKind.RGB, 0.0, camera, CameraPose(113.77, 34.76, 100.0)))
+    assert cascade.calls == []  # from 100 m a face is ~3 px: nothing to search for
+    snapshot_jpeg(Frame(image, FrameKind.RGB, 0.0, camera, CameraPose(113.77, 34.76, 12.0)))
+    assert [c["maxSize"] for c in cascade.calls] == [(27, 27)]  # 0.4 m at 9.5 m: at most 27 px
+    snapshot_jpeg(Frame(image, FrameKind.RGB, 0.0, camera))  # no pose: the whole search
+    assert cascade.calls[-1]["maxSize"] == (0, 0) and len(cascade.calls) == 2
