@@ -4,8 +4,9 @@ Each alert source connects to the broker with its own user; the broker's ACL let
 publish only to ``alerts/u`` (docs/alerts.md, docs/mosquitto/skyloop.acl), so the topic names the
 authenticated sender. The topic's last segment is looked up as a source's ``mqtt_user`` (default:
 the source's name); anything else is dropped. Malformed payloads (not JSON, too large, invalid
-alerts) are logged with their topic and dropped; the loop carries on. After a broker loss it
-reconnects with exponential backoff and jitter, until cancelled.
+alerts) are logged with their topic and dropped; the loop carries on. The connection is a
+:class:`docks.mqtt_session.MqttSession` (persistent session, QoS 1): after a broker loss it
+reconnects with exponential backoff and jitter and subscribes again, until cancelled.
 """
 
 from __future__ import annotations
@@ -13,15 +14,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
-import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import aiomqtt
-
 from docks.broker_url import BrokerUrl
+from docks.mqtt_session import MqttSession
 from mission.alert_settings import AlertSettings
 from mission.alerts import AlertDecision, AlertInputError
 
@@ -51,6 +49,7 @@ class AlertSubscriber:
         reconnect_min_s: float = 0.2,
         reconnect_max_s: float = 30.0,
         persistent_session: bool = True,
+        keepalive_s: int = 10,
     ) -> None:
         self.url = url
         self.settings = settings
@@ -61,6 +60,7 @@ class AlertSubscriber:
         self._tls_ca_file = tls_ca_file
         self._backoff = (reconnect_min_s, reconnect_max_s)
         self._persistent = persistent_session
+        self._keepalive_s = keepalive_s
         self.prefix = settings.mqtt_topic_prefix.rstrip("/")
         self.connected = asyncio.Event()
         self.counts = {"received": 0, "accepted": 0, "invalid": 0, "unknown_source": 0, "failed": 0}
@@ -81,44 +81,35 @@ class AlertSubscriber:
             tls_ca_file=m.tls_ca_file,
             reconnect_min_s=m.reconnect_min_s,
             reconnect_max_s=m.reconnect_max_s,
+            keepalive_s=m.keepalive_s,
         )
 
     async def run(self) -> None:
         """Serve until cancelled, reconnecting after any broker loss."""
-        attempt = 0
-        while True:
-            try:
-                async with self._client() as client:
-                    await client.subscribe(f"{self.prefix}/+", qos=1)
-                    self.connected.set()
-                    attempt = 0
-                    log.info("alerts: subscribed to %s/+ on %s", self.prefix, self.url)
-                    async for message in client.messages:
-                        await self.handle(str(message.topic), _bytes(message.payload))
-            except aiomqtt.MqttError as exc:
-                self.connected.clear()
-                low, high = self._backoff
-                delay = min(high, low * 2 ** min(attempt, 10)) * random.uniform(0.5, 1.0)
-                attempt += 1
-                log.warning("alerts: MQTT %s; reconnecting in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-
-    def _client(self) -> aiomqtt.Client:
-        tls = None
-        if self.url.tls:
-            tls = ssl.create_default_context(cafile=str(self._tls_ca_file) if self._tls_ca_file else None)
-        return aiomqtt.Client(
-            self.url.host,
-            self.url.port,
-            username=self.url.username,
-            password=self.url.password,
-            identifier=self.client_id,
-            protocol=aiomqtt.ProtocolVersion.V311,
+        low, high = self._backoff
+        session = MqttSession(
+            self.url,
+            client_id=self.client_id,
+            subscriptions=[(f"{self.prefix}/+", 1)],
+            on_message=self._take,
+            on_connect=self._subscribed,
+            on_disconnect=self.connected.clear,
+            keepalive_s=self._keepalive_s,
+            reconnect_min_s=low,
+            reconnect_max_s=high,
+            tls_ca_file=self._tls_ca_file,
             # a persistent session: QoS 1 alerts published while we were away arrive on return
             clean_session=not self._persistent,
-            tls_context=tls,
-            timeout=10.0,
         )
+        async with session:
+            await session.wait_closed()
+
+    async def _subscribed(self) -> None:
+        self.connected.set()
+        log.info("alerts: subscribed to %s/+ on %s", self.prefix, self.url)
+
+    async def _take(self, topic: str, payload: bytes) -> None:
+        await self.handle(topic, payload)
 
     def source_of(self, topic: str) -> str | None:
         """The configured source publishing on ``topic`` (``{prefix}/{mqtt user}``), or None."""
@@ -168,9 +159,3 @@ class AlertSubscriber:
             except Exception:
                 log.exception("alerts: acting on alert %s failed", decision.alert.id)
         return decision
-
-
-def _bytes(payload: object) -> bytes:
-    if isinstance(payload, bytes | bytearray):
-        return bytes(payload)
-    return b"" if payload is None else str(payload).encode("utf-8")

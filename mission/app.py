@@ -47,6 +47,7 @@ from mission.app_fleet import FleetSide
 from mission.console_backend import MissionConsoleBackend
 from mission.dispatch import Dispatcher, wind_from_docks
 from mission.executor import ExecutorDeps
+from mission.flight_routes import FlightRoutes
 from mission.geo_config import load_planning
 from mission.grid_service import GridService
 from mission.lead_feed import Attribution
@@ -188,14 +189,7 @@ class MissionControl:
         )
         dispatcher = Dispatcher(manager, planner, store, lambda: wind_from_docks(manager))
         intake = AlertIntake(store, s.alerts, alert_area(planning, s.alerts))
-        reach = s.planning.reach  # one source for the heights the planner priced
-        executor_settings = s.missions.model_copy(
-            update={
-                "cruise_height_m": reach.cruise_height_m,
-                "on_scene_height_m": reach.on_scene_height_m,
-                "cruise_mps": reach.cruise_mps,
-            }
-        )
+        executor_settings = s.missions  # with the heights and cruise the planner priced (Settings)
         payload = PayloadClient(fleet.dock_link, self.serial_of)
         # the drones' live view: started on demand by the console's viewers, frames from MQTT
         relay = self.relay = LiveViewRelay(payload.start_live_view, payload.stop_live_view)
@@ -209,6 +203,7 @@ class MissionControl:
             clock=manager.clock,
             notify=notify_live(self.live),
             request_relief=self._relief,
+            routes=FlightRoutes.from_planning(planning),  # flights keep out of the keep-out zones
         )
         runner = self.runner = MissionRunner(deps)
 

@@ -4,8 +4,12 @@
 the registry (settings + the docks GeoJSON), subscribes to the docks over MQTT (:class:`MqttDockLink`,
 fed through :func:`fleet.feeds.dock_listener`), adds one MAVSDK connection per drone
 (:class:`MavsdkFleet`, each followed by :func:`fleet.feeds.follow_drone`) and restores/saves the fleet
-state (``[fleet] state_file``). Every background task lives in the side's TaskGroup and is cancelled
-and awaited on exit.
+state (``[fleet] state_file``). With ``[geofence] enabled`` each drone also gets the keep-out zones as
+its autopilot's geofence (:func:`fleet.geofence_sync.keep_geofence`: on connect and after each
+reconnect; ``geofence_status`` holds the outcome per drone) and, with ``[geofence] required`` (the
+default), a drone whose fence is not confirmed on board is not offered for dispatch (the manager's
+``geofence_required``, fed through :meth:`FleetManager.ingest_geofence`). Every background task lives
+in the side's TaskGroup and is cancelled and awaited on exit.
 
 The seam for the rest of mission control (alert intake, store, planner, executor, HTTP API): those
 parts take ``fleet.manager`` (availability, candidates, assign/release, events), ``fleet.dock_link``
@@ -29,12 +33,15 @@ from docks.protocol import Message
 from fleet.clock import Clock
 from fleet.drone_model import DroneSpec
 from fleet.feeds import dock_listener, follow_drone
+from fleet.geofence import GeofencePlan, plan_from_keepouts
+from fleet.geofence_sync import GeofenceStatus, keep_geofence
 from fleet.json_state_store import JsonFleetStateStore
 from fleet.manager import FleetManager
 from fleet.mavsdk_fleet import MavsdkFleet
 from fleet.registry import DockTypeSpec, FleetConfigError, FleetRegistry
 from geo.crs import LocalFrame
 from geo.model import EnergyParams, ReachParams
+from mission.geo_config import load_district
 from mission.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,6 +75,11 @@ def build_registry(
     return FleetRegistry.from_rows(rows, types, frame.to_local, reach, energy, default_type="dock2")
 
 
+#: Geofence uploads the fleet side runs at once (each is a mission-protocol transfer and a few
+#: parameters; all drones at once time out on a loaded machine or a shared radio link).
+FENCE_UPLOADS_AT_ONCE = 4
+
+
 class FleetSide:
     """The fleet manager with its dock (MQTT) and drone (MAVSDK) feeds; see the module docstring."""
 
@@ -80,7 +92,10 @@ class FleetSide:
         registry: FleetRegistry | None = None,
         clock: Clock | None = None,
         client_id: str | None = None,
+        geofence: GeofencePlan | None = None,
     ) -> None:
+        """``geofence``: the plan uploaded to every drone; None builds it from the district's keep-out
+        zones when ``[geofence] enabled`` (no zones: nothing is uploaded, and nothing is gated)."""
         self.settings = settings
         self.broker_url = broker_url
         self.registry = registry or build_registry(settings)
@@ -90,12 +105,14 @@ class FleetSide:
         self.drone_specs = list(drones)
         state_file = settings.fleet.state_file
         store = JsonFleetStateStore(settings.path(state_file)) if state_file is not None else None
+        self.geofence = geofence if geofence is not None else _geofence_plan(settings)
         self.manager = FleetManager(
             self.registry,
             settings.fleet,
             wind_margin_mps=settings.planning.wind_margin_mps,
             clock=clock,
             store=store,
+            geofence_required=self.geofence is not None and settings.geofence.required,
         )
         # The dock link times presence on the same clock as the manager (sim seconds in the demo).
         now = self.manager.clock.now_s
@@ -107,6 +124,7 @@ class FleetSide:
             devices=[*self.registry.dock_ids, *self.registry.drone_ids],
         )
         self.drones = MavsdkFleet(settings.flight)
+        self.geofence_status: dict[str, GeofenceStatus] = {}
         self._stack = AsyncExitStack()
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -116,14 +134,18 @@ class FleetSide:
             if self.manager.store is not None and await self.manager.restore():
                 log.info("fleet state restored from %s", self.settings.fleet.state_file)
             await self._stack.enter_async_context(self.dock_link)
-            await self.dock_link.wait_connected(self.settings.mqtt.request_timeout_s)
+            await self.dock_link.wait_connected(self.settings.mqtt.connect_timeout_s)
             self._stack.callback(self.dock_link.add_listener(self._docks_only(dock_listener(self.manager))))
             await self._stack.enter_async_context(self.drones)
             self._tg = await self._stack.enter_async_context(asyncio.TaskGroup())
             self.spawn(self.manager.run(), "fleet-manager")
+            fence_slots = asyncio.Semaphore(FENCE_UPLOADS_AT_ONCE)
             for spec in self.drone_specs:
                 link = await self.drones.add_drone(spec)
                 self.spawn(follow_drone(self.manager, link), f"follow:{spec.drone_id}")
+                if self.geofence is not None:
+                    fencing = keep_geofence(link, self.geofence, self._fence_status, slots=fence_slots)
+                    self.spawn(fencing, f"fence:{spec.drone_id}")
         except BaseException:
             await self.aclose()
             raise
@@ -142,6 +164,10 @@ class FleetSide:
 
         return on_message
 
+    def _fence_status(self, status: GeofenceStatus) -> None:
+        self.geofence_status[status.drone_id] = status
+        self.manager.ingest_geofence(status)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run ``coro`` in the fleet side's TaskGroup (cancelled and awaited on exit)."""
         if self._tg is None:
@@ -157,3 +183,13 @@ class FleetSide:
         self._tasks.clear()
         self._tg = None
         await self._stack.aclose()  # the manager saved its state as it was cancelled
+
+
+def _geofence_plan(settings: Settings) -> GeofencePlan | None:
+    """The district's keep-out zones as the geofence plan, or None (disabled, or no zones)."""
+    if not settings.geofence.enabled:
+        return None
+    district = load_district(settings)
+    if not district.keepouts:
+        return None
+    return plan_from_keepouts(district.keepouts, district.frame, settings.geofence)

@@ -54,7 +54,7 @@ from sim.weather import GustyWind, Rainfall, Weather
 log = logging.getLogger(__name__)
 
 #: Wall seconds each group of MQTT clients may take to connect at start-up.
-CONNECT_WAIT_S = 10.0
+CONNECT_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,13 @@ def free_udp_ports(count: int) -> list[int]:
             s.close()
 
 
+def airframe_params(settings: Settings) -> dict[str, float]:
+    """The sim airframes configured for the speed the planner prices (as an operator sets up the
+    real ones): PX4's default auto-mode cruise is 5 m/s with a 12 m/s cap, the planner's 15 m/s."""
+    cruise_mps = settings.planning.reach.cruise_mps
+    return {"MPC_XY_CRUISE": cruise_mps, "MPC_XY_VEL_MAX": max(12.0, cruise_mps)}
+
+
 class SimWorld:
     """See the module docstring. Implements :class:`sim.scenarios.ScenarioWorld`."""
 
@@ -152,6 +159,7 @@ class SimWorld:
                 local_port=0,
                 health_delay_s=o.vehicle_health_delay_s,
                 battery_remaining=c.battery_pct / 100.0,
+                params=airframe_params(settings),
             )
             for i, (c, port) in enumerate(zip(self.dock_configs, ports, strict=True))
         ]

@@ -35,9 +35,11 @@ class DispatchResult:
     superseded: str | None = None  # the mission whose airborne drone was re-tasked
 
 
-def wind_from_docks(fleet: FleetManager, from_deg: float = 0.0) -> Wind:
-    """The median wind speed the docks' weather stations report now (fresh, online docks only),
-    from ``from_deg`` (the stations report no direction: pass a forecast's, or the worst case).
+def wind_from_docks(fleet: FleetManager, from_deg: float | None = None) -> Wind:
+    """The median wind speed the docks' weather stations report now (fresh, online docks only).
+    The stations report no direction: with ``from_deg`` None (the default) the direction is
+    unknown and the planner, the energy gate and the preview take the worst case per option
+    (:meth:`geo.model.Wind.unknown_direction`); pass a forecast's direction when there is one.
     Calm when no dock reports."""
     now = fleet.clock.now_s()
     speeds = []
@@ -47,7 +49,10 @@ def wind_from_docks(fleet: FleetManager, from_deg: float = 0.0) -> Wind:
             continue
         if now - s.osd_at_s <= fleet.limits.stale_after_s:
             speeds.append(s.weather.wind_mps)
-    return Wind(float(statistics.median(speeds)), from_deg) if speeds else Wind.calm()
+    if not speeds:
+        return Wind.calm()
+    speed_mps = float(statistics.median(speeds))
+    return Wind.unknown_direction(speed_mps) if from_deg is None else Wind(speed_mps, from_deg)
 
 
 class Dispatcher:

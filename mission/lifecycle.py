@@ -38,6 +38,7 @@ from mission.lifecycle_types import (
     Land,
     Landed,
     LinkLost,
+    LinkRestored,
     MissionInput,
     Notify,
     Orbit,
@@ -172,6 +173,8 @@ def _decide(m: Mission, event: MissionInput, p: LifecycleParams) -> _Decision:
             return _retasked(m, event)
         case LinkLost() if st in AIRBORNE or st is S.PLANNED:
             return _link_lost(m, event)
+        case LinkRestored() if st is S.RETURNING:
+            return st, {}, [ReturnToDock(_drone(m, event.name), m.return_dock_id or m.dock_id)]
         case Resumed():
             return st, {}, _resume(m, p)
         case Abort():
@@ -195,9 +198,9 @@ def _drone(m: Mission, event: str) -> str:
     return m.drone_id
 
 
-def _goto_target(m: Mission, p: LifecycleParams) -> GoTo:
+def _goto_target(m: Mission, p: LifecycleParams, to: str = "target") -> GoTo:
     height = Height.above_home(m.cruise_height_m or p.cruise_height_m)
-    return GoTo(_drone(m, "go_to"), m.lat_deg, m.lon_deg, height)
+    return GoTo(_drone(m, "go_to"), m.lat_deg, m.lon_deg, height, to)
 
 
 def _on_scene(m: Mission, p: LifecycleParams) -> list[Effect]:
@@ -288,8 +291,9 @@ def _effect_failed(m: Mission, e: EffectFailed) -> _Decision:
         return st, {}, [Hover(_drone(m, e.name))]
     if st in PRE_FLIGHT:
         return _end_before_flight(m, S.FAILED, why, dock_used=e.effect != "reserve_dock")
-    if st in ON_TASK:
-        return _go_home(m, why, S.FAILED)
+    if st in ON_TASK:  # e.g. no route around the keep-out zones: the operator must hear of it
+        state, changes, effects = _go_home(m, why, S.FAILED)
+        return state, changes, [*effects, Notify("urgent", f"mission {m.id}: {why}; returning")]
     if st is S.RETURNING and e.effect == "return_to_dock":
         changes = {"end_state": m.end_state or S.FAILED, "reason": why}
         return st, changes, [Land(_drone(m, e.name)), Notify("urgent", f"mission {m.id}: {why}; landing")]
@@ -356,7 +360,7 @@ def _goto_point(m: Mission, e: GoToPoint, p: LifecycleParams) -> _Decision:
     effects: list[Effect] = []
     if m.state in (S.ON_SCENE, S.SUPERVISING):
         effects.append(StopPayloadTasks(_drone(m, e.name)))
-    effects.append(_goto_target(moved, p))
+    effects.append(_goto_target(moved, p, "goto"))
     return S.EN_ROUTE, changes, effects
 
 

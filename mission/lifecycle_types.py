@@ -147,6 +147,12 @@ class LinkLost(_Named):
 
 
 @dataclass(frozen=True)
+class LinkRestored(_Named):
+    """The drone's link is back while the autopilot's failsafe flies it home (straight, through any
+    keep-out zone): mission control takes the return over again, routed around the zones."""
+
+
+@dataclass(frozen=True)
 class Resumed(_Named):
     """Mission control restarted (:mod:`mission.recovery`): do again what the current state needs."""
 
@@ -215,6 +221,7 @@ MissionInput = (
     | EffectFailed
     | Retasked
     | LinkLost
+    | LinkRestored
     | Resumed
     | Abort
     | Return
@@ -260,12 +267,14 @@ class ArmAndTakeOff(_Named):
 
 @dataclass(frozen=True)
 class GoTo(_Named):
-    """Fly to a point at ``height`` (explicit reference); ``Arrived`` follows when within reach."""
+    """Fly to a point at ``height`` (explicit reference), around the keep-out zones; ``Arrived``
+    follows when within reach. ``to``: the mission's ``target`` or an operator's ``goto`` point."""
 
     drone_id: str
     lat_deg: float
     lon_deg: float
     height: Height
+    to: str = "target"
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 - :class:`LiveStore` wraps the :class:`mission.ports.MissionStore` that every service writes
   through (intake, dispatcher, runner, leads, outbox, callbacks) and publishes each stored
-  mission, mission event, alert, incident and lead *after* the write succeeded, as a copy of what
-  was written (services change their objects in place afterwards) — so the stream never shows what
-  the store does not hold, and no service needs a hook of its own;
+  mission, mission event, alert, incident, lead, grid-outbox message (queued, attempted,
+  delivered, dead, retried) and audit entry *after* the write succeeded, as a copy of what was
+  written (services change their objects in place afterwards) — so the stream never shows what the
+  store does not hold, and no service needs a hook of its own (the live route sends the outbox and
+  the audit log to admins only);
 - :func:`follow_fleet` publishes the fleet manager's events (dock and drone changes);
 - :func:`notify_live` is the executor's ``notify`` hook (``ExecutorDeps.notify``): an operator
   notice becomes a ``mission_event`` of kind ``notify`` (``seq`` 0: it is not in the event log).
@@ -64,8 +66,8 @@ def notify_live(live: LiveHub) -> Callable[[str, Notify], None]:
 
 class LiveStore:
     """A :class:`MissionStore` that publishes every stored mission-control object to ``live``.
-    Reads and the writes the console does not show (decisions, outbox, audit, tokens, fleet state)
-    pass straight through. A publish never fails a write: the hub does not block or raise."""
+    Reads and the writes the console does not show (decisions, tokens, fleet state) pass straight
+    through. A publish never fails a write: the hub does not block or raise."""
 
     def __init__(self, inner: MissionStore, live: LiveHub) -> None:
         self.inner = inner
@@ -142,6 +144,7 @@ class LiveStore:
     async def add_lead(self, lead: Lead, outbox: OutboxMessage | None = None) -> None:
         await self.inner.add_lead(lead, outbox)
         self.live.publish(replace(lead, details=dict(lead.details)))
+        self._publish_message(outbox)
 
     async def get_lead(self, lead_id: str) -> Lead:
         return await self.inner.get_lead(lead_id)
@@ -154,15 +157,22 @@ class LiveStore:
     async def update_lead(self, lead: Lead, outbox: OutboxMessage | None = None) -> None:
         await self.inner.update_lead(lead, outbox)
         self.live.publish(replace(lead, details=dict(lead.details)))
+        self._publish_message(outbox)
+
+    def _publish_message(self, message: OutboxMessage | None) -> None:
+        if message is not None:
+            self.live.publish(replace(message, payload=dict(message.payload)))
 
     async def enqueue(self, message: OutboxMessage) -> None:
         await self.inner.enqueue(message)
+        self._publish_message(message)
 
     async def due_messages(self, now: datetime, limit: int = 20) -> list[OutboxMessage]:
         return await self.inner.due_messages(now, limit)
 
     async def update_message(self, message: OutboxMessage) -> None:
         await self.inner.update_message(message)
+        self._publish_message(message)
 
     async def list_messages(self, limit: int = 100) -> list[OutboxMessage]:
         return await self.inner.list_messages(limit)
@@ -170,6 +180,7 @@ class LiveStore:
     # security
     async def add_audit(self, entry: AuditEntry) -> None:
         await self.inner.add_audit(entry)
+        self.live.publish(replace(entry, details=dict(entry.details)))
 
     async def list_audit(self, limit: int = 100) -> list[AuditEntry]:
         return await self.inner.list_audit(limit)

@@ -1,23 +1,22 @@
 """The live view on MQTT (adapter): subscribes to every payload's ``thing/product/+/live`` and hands
 each valid :class:`docks.protocol.payload.LiveFrame` to the :class:`LiveViewRelay` under the drone
 it belongs to. Frames nobody watches are dropped by the relay; invalid ones are logged (at most once
-a minute per serial) and dropped. Reconnects with backoff and jitter until cancelled.
+a minute per serial) and dropped. The connection is a :class:`docks.mqtt_session.MqttSession`:
+it reconnects with backoff and jitter and subscribes again, until cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import aiomqtt
 from pydantic import ValidationError
 
 from docks.broker_url import BrokerUrl
+from docks.mqtt_session import MqttSession
 from docks.protocol.payload import LIVE_TOPIC, LiveFrame
 from mission.live_view_relay import LiveViewRelay
 
@@ -50,36 +49,24 @@ class LiveFrameSubscriber:
         self.invalid = 0
         self._warned_at: dict[str, float] = {}
 
-    def _client(self) -> aiomqtt.Client:
-        tls = None
-        if self.url.tls:
-            tls = ssl.create_default_context(cafile=str(self.tls_ca_file) if self.tls_ca_file else None)
-        return aiomqtt.Client(
-            self.url.host,
-            self.url.port,
-            identifier=self.client_id,
-            username=self.url.username,
-            password=self.url.password,
-            tls_context=tls,
-        )
-
     async def run(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                async with self._client() as client:
-                    await client.subscribe(LIVE_FILTER, qos=0)
-                    self.connected.set()
-                    attempt = 0
-                    async for message in client.messages:
-                        self.take(str(message.topic), bytes(message.payload))
-            except aiomqtt.MqttError as exc:
-                self.connected.clear()
-                attempt += 1
-                delay = min(self.reconnect_max_s, self.reconnect_min_s * 2 ** min(attempt, 10))
-                delay *= random.uniform(0.5, 1.0)
-                log.warning("live view: MQTT %s; reconnecting in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
+        """Relay frames until cancelled, reconnecting after any broker loss."""
+        session = MqttSession(
+            self.url,
+            client_id=self.client_id,
+            subscriptions=[(LIVE_FILTER, 0)],
+            on_message=self.take,
+            on_connect=self._subscribed,
+            on_disconnect=self.connected.clear,
+            reconnect_min_s=self.reconnect_min_s,
+            reconnect_max_s=self.reconnect_max_s,
+            tls_ca_file=self.tls_ca_file,
+        )
+        async with session:
+            await session.wait_closed()
+
+    async def _subscribed(self) -> None:
+        self.connected.set()
 
     def take(self, topic_name: str, payload: bytes) -> None:
         """One message from ``thing/product/{sn}/live``."""

@@ -7,6 +7,11 @@ last viewer leaving stops it (``live_view_stop``). A viewer asking for the other
 the drone's stream for everybody watching it. Each viewer has a short queue (newest frames win:
 a slow browser skips frames, it never holds the others up). No I/O of its own: ``start``/``stop``
 are the payload services, :meth:`LiveViewRelay.deliver` is fed by the MQTT subscription.
+
+Figures for ``/metrics`` (totals since start): ``frames_received`` (every frame a payload sent),
+``delivered`` (frames queued for viewers), ``frames_skipped`` (dropped for a slow viewer),
+``start_failures`` (a payload refused or did not answer a start or keep-alive), and
+``streams_active`` (drones streaming now).
 """
 
 from __future__ import annotations
@@ -48,7 +53,15 @@ class LiveViewRelay:
         self.keepalive_every_s = keepalive_every_s
         self._streams: dict[str, _Stream] = {}
         self._lock = asyncio.Lock()
+        self.frames_received = 0
         self.delivered = 0
+        self.frames_skipped = 0
+        self.start_failures = 0
+
+    @property
+    def streams_active(self) -> int:
+        """Drones whose payload streams now (one or more viewers)."""
+        return len(self._streams)
 
     def watching(self, drone_id: str) -> int:
         """How many viewers the drone has now."""
@@ -66,6 +79,7 @@ class LiveViewRelay:
                 try:
                     await self._start(drone_id, camera)
                 except Exception as exc:
+                    self.start_failures += 1
                     raise LiveViewError(f"{drone_id}: live view could not start: {exc}") from exc
             if stream is None:
                 stream = _Stream(camera)
@@ -103,17 +117,20 @@ class LiveViewRelay:
             try:
                 await self._start(drone_id, stream.camera)
             except Exception as exc:
+                self.start_failures += 1
                 log.warning("%s: live view keep-alive failed: %s", drone_id, exc)
 
     def deliver(self, drone_id: str, frame: LiveFrame) -> None:
         """A frame from the drone's payload, to everybody watching it (frames of a camera nobody
         asks for any more, e.g. just after a switch, are dropped)."""
+        self.frames_received += 1
         stream = self._streams.get(drone_id)
         if stream is None or frame.camera != stream.camera:
             return
         for queue in stream.viewers:
             if queue.full():
                 queue.get_nowait()  # the viewer is slow: the newest frame wins
+                self.frames_skipped += 1
             queue.put_nowait(frame)
             self.delivered += 1
 

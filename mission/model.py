@@ -149,6 +149,9 @@ class Mission:
     end_state: MissionState | None = None
     #: The dock the drone is returning to / landed at (its own or the nearest free one).
     return_dock_id: str | None = None
+    #: The route last flown around the keep-out zones, ``[[lon_deg, lat_deg], ...]`` from where the
+    #: drone was to where it went (None: no route flown, or no zones configured).
+    route: list[list[float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ class DispatchDecision:
     rejected: tuple[RejectedOption, ...] = ()
     wind_speed_mps: float = 0.0
     wind_from_deg: float = 0.0
+    wind_direction_known: bool = True  # False: only the speed was known, ETAs are worst case
     decided_at: datetime = field(default_factory=utc_now)
 
 

@@ -9,6 +9,9 @@ the live wind, and optionally the keep-out router and an :class:`~mission.planne
   preparation, climbs only what it lacks, and flies from where it is.
 - A target inside a keep-out zone is refused outright; a dock with no route around the zones, or
   that the wind makes unable to get there, is ``out_of_range``/``keep_out``.
+- The wind's direction may be unknown (the docks' stations report only its speed): then every
+  option is timed in its own worst case, the wind blowing against each leg (geo/reach.py), so no
+  arbitrary direction flatters one dock over another.
 - The fastest able option wins. Options within ``tie_s`` of it are tied; with a coverage oracle the
   one whose departure leaves the least of the district uncovered wins (an airborne drone's dock is
   already empty, so re-tasking it costs no coverage).
@@ -49,6 +52,10 @@ SLOWER, KEEP_OUT, OUT_OF_RANGE, COVERAGE, BUSY, WIND, UNKNOWN_DOCK = (
     "wind",
     "unknown_dock",
 )
+
+
+#: Directions (from, degrees) the coverage tie-break averages when the wind's direction is unknown.
+TIE_DIRECTIONS_DEG = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,7 @@ class Planner:
                 rejected=tuple(rejected),
                 wind_speed_mps=wind.speed_mps,
                 wind_from_deg=wind.from_deg,
+                wind_direction_known=not wind.unknown,
             )
 
         if self.router is not None and bool(self.router.inside([target])[0]):
@@ -245,7 +253,7 @@ class Planner:
         for o in tied:
             c = o.candidate
             remaining = ready - {c.dock_id} if c.kind is CandidateKind.DOCK else ready
-            scored.append((self.coverage.uncovered_km2(remaining, wind), o.eta_s, c.dock_id, o))
+            scored.append((self._uncovered_km2(remaining, wind), o.eta_s, c.dock_id, o))
         scored.sort(key=lambda s: s[:3])
         best_gap, _, _, chosen = scored[0]
         texts = {
@@ -257,6 +265,15 @@ class Planner:
             if gap > best_gap
         }
         return chosen, texts
+
+    def _uncovered_km2(self, remaining: frozenset[str], wind: Wind) -> float:
+        """Uncovered area in this wind; with an unknown direction, the mean over
+        :data:`TIE_DIRECTIONS_DEG` (no arbitrary direction decides the tie)."""
+        assert self.coverage is not None
+        if not wind.unknown:
+            return self.coverage.uncovered_km2(remaining, wind)
+        areas = [self.coverage.uncovered_km2(remaining, Wind(wind.speed_mps, d)) for d in TIE_DIRECTIONS_DEG]
+        return sum(areas) / len(areas)
 
     def _straight_unreachable(self, c: Candidate, target: tuple[float, float], wind: Wind) -> bool:
         site = self.docks[c.dock_id]

@@ -7,6 +7,7 @@ each availability set's answer is cached, so repeated decisions cost a dictionar
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -29,6 +30,19 @@ def _wind_key(wind: Wind) -> tuple[float, float]:
     speed = round(wind.speed_mps / WIND_STEP_MPS) * WIND_STEP_MPS
     direction = (round(wind.from_deg / WIND_STEP_DEG) * WIND_STEP_DEG) % 360.0 if speed > 0 else 0.0
     return speed, direction
+
+
+def coverage_wind(wind: Wind) -> Wind:
+    """The wind a cached coverage answer is computed in, on the same steps as the planner's cache:
+    the speed rounded *up* to :data:`WIND_STEP_MPS` (never less wind than measured), a known
+    direction to the nearest :data:`WIND_STEP_DEG`; an unknown direction stays unknown, no wind
+    is calm. Winds that round alike share an answer."""
+    if wind.speed_mps <= 0:
+        return Wind.calm()
+    speed = math.ceil(wind.speed_mps / WIND_STEP_MPS - 1e-9) * WIND_STEP_MPS
+    if wind.unknown:
+        return Wind.unknown_direction(speed)
+    return Wind(speed, (round(wind.from_deg / WIND_STEP_DEG) * WIND_STEP_DEG) % 360.0)
 
 
 class UncoveredArea:

@@ -4,7 +4,8 @@ Each mission comes back from the store (its row and the last ``seq`` of its even
 checked against live telemetry: a drone that landed meanwhile (a failsafe return) gets ``Landed``,
 a drone that cannot be heard gets ``LinkLost``, one that is where its state says gets ``Resumed``
 (the lifecycle re-issues what the state needs: the go-to, the orbit and watch, the return, the
-cover). With ``bring_home`` a drone working for an incident is sent home instead. Missions still
+cover; a go-to or return is routed around the keep-out zones again from where the drone is
+now). With ``bring_home`` a drone working for an incident is sent home instead. Missions still
 ``requested`` are left to the planner (reported as such).
 """
 

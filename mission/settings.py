@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +22,7 @@ from pydantic_settings import (
 from docks.settings import MqttSettings
 from fleet.fleet_settings import FleetSettings
 from fleet.flight_settings import FlightSettings
+from fleet.geofence import GeofenceSettings
 from mission.alert_settings import AlertSettings
 from mission.api_settings import ApiSettings
 from mission.app_settings import DroneLinkSettings
@@ -29,7 +30,7 @@ from mission.cli.paths import DEFAULT_CONFIG
 from mission.geo_config import RoutingSettings
 from mission.lead_settings import LeadSettings
 from mission.store_settings import StoreSettings
-from mission.supervision import ExecutorSettings
+from mission.supervision import PLANNED_FLIGHT, ExecutorSettings
 from payload.payload_settings import PayloadSettings
 
 
@@ -102,6 +103,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     payload: PayloadSettings = PayloadSettings()
     flight: FlightSettings = FlightSettings()
+    geofence: GeofenceSettings = GeofenceSettings()
     fleet: FleetSettings = FleetSettings()
     api: ApiSettings = ApiSettings()
     alerts: AlertSettings = AlertSettings()
@@ -109,6 +111,24 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     missions: ExecutorSettings = ExecutorSettings()
     drones: dict[str, DroneLinkSettings] = {}
+
+    @model_validator(mode="after")
+    def _missions_fly_what_was_planned(self) -> Settings:
+        """The executor flies the heights and cruise speed the planner priced: ``[planning.reach]``
+        sets them for both; other values under ``[missions]`` are refused, not silently overridden."""
+        reach = self.planning.reach
+        own = sorted(
+            k
+            for k in set(PLANNED_FLIGHT) & self.missions.model_fields_set
+            if getattr(self.missions, k) != getattr(reach, k)
+        )
+        if own:
+            raise ValueError(
+                f"[missions] {', '.join(own)}: set under [planning.reach] instead"
+                " (one value for planning and flight)"
+            )
+        self.missions = self.missions.model_copy(update={k: getattr(reach, k) for k in PLANNED_FLIGHT})
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -1,44 +1,76 @@
 """Supervision rules of the executor: its settings, the battery budget of a watch, and the choice
-of the dock a drone returns to. Pure functions; :mod:`mission.executor` applies them."""
+of the dock a drone returns to. Pure functions; :mod:`mission.executor` applies them.
+
+The battery budget's reserve and endurance are the planner's: the drone's home dock's
+:class:`geo.model.EnergyParams` in the fleet registry (``[planning.energy] reserve_pct``, the dock
+type's ``flight_endurance_s``), never settings of their own."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fleet.drone_model import DroneTelemetry
 from fleet.flight_waits import distance_m, horizontal_distance_m
 from fleet.model import DockState
 from fleet.registry import FleetRegistry
+from geo.model import EnergyParams
 from mission.lifecycle import LifecycleParams
 from mission.retask_policy import RetaskPolicy
 
+#: Keys ``[missions]`` once had, and where the one value the planner and the executor share lives.
+_MOVED = {
+    "reserve_pct": "[planning.energy] reserve_pct",
+    "flight_endurance_s": "[dock_types.<type>] flight_endurance_s (a drone's is its dock type's)",
+}
+
+
+#: The executor's flight values that are the planner's (``[planning.reach]``, copied in by
+#: :class:`mission.settings.Settings`): missions fly what was priced.
+PLANNED_FLIGHT = ("cruise_height_m", "on_scene_height_m", "cruise_mps")
+
 
 class ExecutorSettings(BaseModel):
-    """Timeouts, the watch budget and battery thresholds of missions in flight."""
+    """Heights, timeouts, the watch budget and the relief lead of missions in flight. The reserve and
+    endurance are the planner's (see the module docstring); so are the heights and the cruise speed
+    (:data:`PLANNED_FLIGHT`), which the application's settings copy in from ``[planning.reach]``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     cruise_height_m: float = Field(100.0, gt=0, le=500)
-    on_scene_height_m: float = Field(80.0, gt=0, le=500)
+    on_scene_height_m: float = Field(100.0, gt=0, le=500)
     orbit_radius_m: float = Field(40.0, gt=0)
     orbit_speed_mps: float = Field(4.0, gt=0)
     cruise_mps: float = Field(15.0, gt=0, le=30, description="for arrival timeouts and the return budget")
     arrive_radius_m: float = Field(15.0, gt=0, description="within this of the point counts as arrived")
     takeoff_timeout_s: float = Field(90.0, gt=0)
+    fence_wait_s: float = Field(
+        30.0, gt=0, description="wall seconds a take-off waits for the keep-out geofence to be on board"
+    )
     min_flight_timeout_s: float = Field(120.0, gt=0, description="a go-to waits at least this long")
     land_timeout_s: float = Field(300.0, gt=0)
     watch_budget_s: float = Field(1200.0, gt=0, description="longest watch before coming home")
-    battery_check_s: float = Field(2.0, gt=0)
-    reserve_pct: float = Field(25.0, ge=10, lt=100, description="left on landing, below 10 % refused")
-    flight_endurance_s: float = Field(3000.0, gt=0, description="full battery at cruise")
     relief_lead_pct: float = Field(10.0, ge=0, description="ask for relief this much before going home")
     speaker_lang: str = Field("zh", pattern="^(zh|en)$")
     store_retries: int = Field(3, ge=1)
     retask: RetaskPolicy = RetaskPolicy()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_own_energy(cls, data: Any) -> Any:
+        """An old config's own reserve or endurance is refused, saying where they are set now."""
+        if isinstance(data, dict):
+            moved = [key for key in _MOVED if key in data]
+            if moved:
+                raise ValueError(
+                    "; ".join(f"{key} is no longer a [missions] setting, set {_MOVED[key]}" for key in moved)
+                    + " (one value for planning and flight)"
+                )
+        return data
 
     def lifecycle(self) -> LifecycleParams:
         return LifecycleParams(
@@ -62,15 +94,17 @@ class BatteryBudget:
     relief_pct: float  # at or below: ask for a relief drone
 
     @classmethod
-    def for_distance(cls, home_m: float, s: ExecutorSettings) -> BatteryBudget:
-        """The reserve plus the share of a battery the flight home takes (energy ∝ flight time).
+    def for_distance(cls, home_m: float, energy: EnergyParams, s: ExecutorSettings) -> BatteryBudget:
+        """The planner's reserve plus the share of a battery the flight home takes (energy ∝ flight
+        time at cruise speed over the drone's endurance); relief ``relief_lead_pct`` earlier.
 
-        >>> b = BatteryBudget.for_distance(4500.0, ExecutorSettings())
+        >>> e = EnergyParams(flight_endurance_s=3000.0, reserve_pct=25.0)
+        >>> b = BatteryBudget.for_distance(4500.0, e, ExecutorSettings())
         >>> (b.return_pct, b.relief_pct)
         (35.0, 45.0)
         """
-        home_pct = 100.0 * (home_m / s.cruise_mps) / s.flight_endurance_s
-        need = round(s.reserve_pct + home_pct, 1)
+        home_pct = 100.0 * (home_m / s.cruise_mps) / energy.flight_endurance_s
+        need = round(energy.reserve_pct + home_pct, 1)
         return cls(return_pct=need, relief_pct=need + s.relief_lead_pct)
 
 

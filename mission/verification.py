@@ -82,6 +82,7 @@ class RevisitVerifier:
         self._seen: dict[str, list[AiDetection]] = {}
         self._on_scene: set[str] = set()
         self._revisits: dict[str, tuple[str, list[Lead]]] = {}  # incident → (mission, its leads)
+        self._launching = asyncio.Lock()  # leads resolved at once: one revisit per incident still
         self._detach: Callable[[], None] | None = None
         #: Revisits launched, reported, and given up (never on scene).
         self.launched = self.reported = self.gave_up = 0
@@ -106,16 +107,20 @@ class RevisitVerifier:
         if lead.incident_id is None:
             log.warning("lead %s belongs to no incident: no verification revisit", lead.id)
             return None
-        pending = self._revisits.get(lead.incident_id)
+        async with self._launching:
+            return await self._join_or_launch(lead, lead.incident_id)
+
+    async def _join_or_launch(self, lead: Lead, incident_id: str) -> str | None:
+        pending = self._revisits.get(incident_id)
         if pending is not None:
             mission_id, leads = pending
             leads.append(lead)
             log.info("lead %s joins verification mission %s", lead.id, mission_id)
             return mission_id
         try:
-            incident = await self.store.get_incident(lead.incident_id)
+            incident = await self.store.get_incident(incident_id)
         except NotFound:
-            log.error("lead %s: incident %s is not stored", lead.id, lead.incident_id)
+            log.error("lead %s: incident %s is not stored", lead.id, incident_id)
             return None
         mission = await self.respond(
             incident, f"grid:{lead.id}", kind=MissionKind.VERIFY, lon_deg=lead.lon_deg, lat_deg=lead.lat_deg
@@ -124,9 +129,9 @@ class RevisitVerifier:
             log.warning("lead %s: no drone can verify now (%s)", lead.id, mission.reason or mission.state)
             return None
         self._seen[mission.id] = []
-        self._revisits[lead.incident_id] = (mission.id, [lead])
+        self._revisits[incident_id] = (mission.id, [lead])
         self.launched += 1
-        self.spawn(self._follow(lead.incident_id, mission.id), f"verify:{lead.incident_id}")
+        self.spawn(self._follow(incident_id, mission.id), f"verify:{incident_id}")
         log.info("lead %s: verification mission %s launched", lead.id, mission.id)
         return mission.id
 
@@ -141,7 +146,7 @@ class RevisitVerifier:
                 return
             if mission.state is MissionState.SUPERVISING:
                 await self.clock.sleep(self.look_s)
-            _, leads = self._revisits.pop(incident_id)
+            leads = self._forget(incident_id, mission_id)
             events = self._seen.get(mission_id, [])
             self.tell(mission_id, WatchEnded("verified"))
             if self.callbacks is None:
@@ -152,9 +157,18 @@ class RevisitVerifier:
                 self.reported += 1
                 log.info("lead %s verified by %s: %s", lead.id, mission_id, "cleared" if cleared else "seen")
         finally:
-            self._revisits.pop(incident_id, None)
+            self._forget(incident_id, mission_id)
             self._seen.pop(mission_id, None)
             self._on_scene.discard(mission_id)
+
+    def _forget(self, incident_id: str, mission_id: str) -> list[Lead]:
+        """Stop joining leads to ``mission_id``; its leads. Only this revisit's entry goes: a lead
+        resolved while it reports has launched the incident's next revisit under the same key."""
+        pending = self._revisits.get(incident_id)
+        if pending is None or pending[0] != mission_id:
+            return []
+        del self._revisits[incident_id]
+        return pending[1]
 
     async def _wait(self, mission_id: str, test: Callable[[Mission], bool]) -> Mission:
         while True:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from mission.store.types import UtcDateTime
@@ -97,6 +98,7 @@ missions = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("end_state", String(ENUM), nullable=True),
     Column("return_dock_id", String(ID), nullable=True),
+    Column("route", JSON, nullable=True),
 )
 
 # Append-only: rows are inserted, never updated or deleted. The primary key (mission_id, seq) is
@@ -129,6 +131,7 @@ dispatch_decisions = Table(
     Column("rejected", JSON, nullable=False),
     Column("wind_speed_mps", Float, nullable=False),
     Column("wind_from_deg", Float, nullable=False),
+    Column("wind_direction_known", Boolean, nullable=False, server_default=true()),
     Column("decided_at", UtcDateTime, nullable=False),
 )
 

@@ -62,7 +62,7 @@ class Running:
         self.decisions.append(decision)
         self.arrived.set()
 
-    async def wait_for(self, count: int, timeout_s: float = 10.0) -> None:
+    async def wait_for(self, count: int, timeout_s: float = 30.0) -> None:
         async with asyncio.timeout(timeout_s):
             while len(self.decisions) < count:
                 self.arrived.clear()
@@ -89,7 +89,7 @@ async def test_alerts_are_stored_and_bad_messages_dropped_without_stopping(broke
     run = Running(broker_url, settings(prefix))
     async with asyncio.TaskGroup() as tg:
         task = tg.create_task(run.subscriber.run())
-        await asyncio.wait_for(run.subscriber.connected.wait(), 10)
+        await asyncio.wait_for(run.subscriber.connected.wait(), 30)
         async with publisher(broker_url, "video") as pub:
             await pub.publish(f"{prefix}/video_ai", b"{not json", qos=1)
             await pub.publish(f"{prefix}/video_ai", json.dumps({"type": "meteor"}).encode(), qos=1)
@@ -121,7 +121,7 @@ async def test_with_the_docs_acl_a_source_cannot_publish_as_another(tmp_path: Pa
         run = Running(broker.url("skyloop-mission"), settings("alerts"))
         async with asyncio.TaskGroup() as tg:
             task = tg.create_task(run.subscriber.run())
-            await asyncio.wait_for(run.subscriber.connected.wait(), 10)
+            await asyncio.wait_for(run.subscriber.connected.wait(), 30)
             async with publisher(broker.url("video_ai"), "video") as pub:
                 # spoofing the water platform: the broker drops it (MQTT 3.1.1 cannot say so)
                 await pub.publish(

@@ -81,17 +81,17 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def sim_stack(store: MissionStore) -> AsyncIterator[Stack]:
+async def sim_stack(store: MissionStore, speed: float = SPEED) -> AsyncIterator[Stack]:
     """One sim dock over the embedded broker and its sim drone behind MAVSDK, coupled."""
     sn = f"T{uuid.uuid4().hex[:10]}"
     mqtt = MqttSettings(keepalive_s=2, reconnect_min_s=0.05, reconnect_max_s=0.5)
-    clock = SimClock(SPEED)
+    clock = SimClock(speed)
     config = SimDockConfig(sn, HOME_LON_DEG, HOME_LAT_DEG, cover_s=15.0, prep_s=30.0, battery_pct=95.0)
     async with (
         EmbeddedBroker() as broker,
         SimDock(config, broker.url, clock, Weather()) as dock,
         MqttDockLink(broker.url, mqtt) as docks,
-        flight_world("sim", 1, speed=SPEED) as world,
+        flight_world("sim", 1, speed=speed) as world,
     ):
         await docks.wait_connected()
         drone = world.links[0]
@@ -130,6 +130,13 @@ async def until(
             await asyncio.sleep(0.05)
 
 
+async def until_idle(runner: MissionRunner, wall_s: float = 10.0) -> None:
+    """Wait for a finished mission's last effects (the dock released after the stored close)."""
+    async with asyncio.timeout(wall_s):  # a guard against a hang, not a timing check
+        while runner.active:  # noqa: ASYNC110 - the runner has no event for it
+            await asyncio.sleep(0.05)
+
+
 def check_home_and_closed(stack: Stack, done: Mission) -> None:
     assert done.state is MissionState.CLOSED, done.reason
     t = stack.drone.telemetry()
@@ -150,6 +157,7 @@ async def test_a_sim_drone_and_dock_fly_a_mission_from_planned_to_closed() -> No
             await runner.launch(mission, fx.Planned(stack.sn, stack.drone.drone_id, eta_s=90.0))
             try:
                 done = await until(store, mission.id, lambda m: m.state.terminal, 90.0)
+                await until_idle(runner)
             finally:
                 runner.stop()
         check_home_and_closed(stack, done)
@@ -184,6 +192,7 @@ async def test_mission_control_killed_mid_flight_restarts_from_sqlite_and_comple
             assert [(r.mission_id, r.running) for r in report] == [(mission.id, True)]
             try:
                 done = await until(store, mission.id, lambda m: m.state.terminal, 90.0)
+                await until_idle(second)
             finally:
                 second.stop()
         check_home_and_closed(stack, done)

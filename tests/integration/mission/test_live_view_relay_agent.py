@@ -28,6 +28,9 @@ from tests.integration.payload.conftest import RGB_CAM, World
 
 SN = "PAYLOAD-LV1"
 DRONE = "U01"
+#: Wall-clock patience for a request, a connection or a frame (a guard on a loaded machine: the
+#: whole watch, frames rendered at 1280x720 and all, took 29 s of a 30 s guard under load).
+WAIT_S = 30.0
 
 
 @dataclass
@@ -56,7 +59,7 @@ async def stack() -> AsyncIterator[Stack]:
     async with EmbeddedBroker() as broker:
         settings = MqttSettings(keepalive_s=2, reconnect_min_s=0.05, reconnect_max_s=0.5)
         async with MqttDockLink(broker.url, settings) as link, asyncio.TaskGroup() as tg:
-            payload = PayloadClient(link, serial_of=lambda d: SN, timeout_s=10.0)
+            payload = PayloadClient(link, serial_of=lambda d: SN, timeout_s=WAIT_S)
             relay = LiveViewRelay(payload.start_live_view, payload.stop_live_view)
             subscriber = LiveFrameSubscriber(broker.url, relay, lambda sn: DRONE if sn == SN else sn)
             onboard = MqttAgent(agent, broker.url.host, broker.url.port)
@@ -65,15 +68,15 @@ async def stack() -> AsyncIterator[Stack]:
                 tg.create_task(subscriber.run()),
             ]
             await link.wait_connected()
-            await asyncio.wait_for(onboard.connected.wait(), 10)
-            await asyncio.wait_for(subscriber.connected.wait(), 10)
+            await asyncio.wait_for(onboard.connected.wait(), WAIT_S)
+            await asyncio.wait_for(subscriber.connected.wait(), WAIT_S)
             yield Stack(relay, agent, subscriber)
             for task in tasks:
                 task.cancel()
 
 
 async def test_a_viewer_gets_the_agents_jpeg_frames_and_leaving_stops_them(stack: Stack) -> None:
-    async with asyncio.timeout(30), stack.relay.watch(DRONE, "rgb") as frames:
+    async with asyncio.timeout(4 * WAIT_S), stack.relay.watch(DRONE, "rgb") as frames:
         assert stack.agent.live.request is not None and stack.agent.live.request.camera == "rgb"
         first, second = await frames.get(), await frames.get()
         assert first.camera == "rgb" and second.seq > first.seq

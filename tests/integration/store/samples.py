@@ -90,6 +90,7 @@ def mission(**kw: object) -> Mission:
         updated_at=at(6),
         end_state=MissionState.ABORTED,
         return_dock_id="D04",
+        route=[[113.76, 34.75], [113.7712345678901, 34.7687654321098], [113.76, 34.78]],
     )
     values.update(kw)
     return Mission(**values)  # type: ignore[arg-type]

@@ -33,6 +33,17 @@ async def test_events_append_in_order_with_the_mission_row(store: SqlMissionStor
     assert got.state is MissionState.PLANNED and got.dock_id == "D09"
 
 
+async def test_a_missions_route_is_kept_and_replaced_with_an_event(store: SqlMissionStore) -> None:
+    m = await _new_mission(store, route=None)
+    assert (await store.get_mission(m.id)).route is None
+    m.route = [[113.70, 34.70], [113.7123456789012, 34.7198765432109], [113.73, 34.74]]
+    route = {"to": "target", "points": m.route}
+    await store.append_event(s.event(m.id, 2, kind="route", data=route), m)
+    got = await store.get_mission(m.id)
+    assert got.route == m.route  # full float precision, [lon, lat] pairs in order
+    assert (await store.mission_events(m.id))[1].data == route
+
+
 @pytest.mark.parametrize("seq", [1, 3, 0, -1])
 async def test_an_event_out_of_order_is_refused(store: SqlMissionStore, seq: int) -> None:
     m = await _new_mission(store)

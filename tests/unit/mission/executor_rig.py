@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fleet.manager import FleetManager
+from fleet.registry import FleetRegistry
 from mission import lifecycle_types as fx
 from mission.executor import ExecutorDeps
 from mission.model import AlertType, Incident, Mission, MissionState
@@ -80,8 +81,9 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(**settings: Any) -> AsyncIterator[Rig]:
-    registry = make_registry(("dock2", "dock2", "dock2"))
+async def rig(registry: FleetRegistry | None = None, **settings: Any) -> AsyncIterator[Rig]:
+    """The runner on fakes; ``registry``: instead of three Dock 2 docks from the shipped config."""
+    registry = registry or make_registry(("dock2", "dock2", "dock2"))
     fleet = FleetManager(registry)
     for entry in registry:
         fleet.put_dock_state(healthy_dock(entry.dock_id, fleet.clock.now_s()))

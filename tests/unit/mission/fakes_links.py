@@ -30,6 +30,7 @@ from fleet.drone_model import (
     Position,
 )
 from fleet.errors import CommandDenied
+from fleet.geofence import GeofencePlan
 from fleet.ports import DroneLink
 
 DEFAULT_OUTPUTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -129,10 +130,14 @@ class FakeDrone:
         )
         self._subs: list[asyncio.Queue[DroneUpdate]] = []
         self.commands: list[tuple[Any, ...]] = []
+        #: the speed asked with each go-to (None: the autopilot's own)
+        self.goto_speeds_mps: list[float | None] = []
         #: command name -> exception raised instead of doing it
         self.fail: dict[str, Exception] = {}
         #: command names that are accepted but do nothing (the drone "ignores" them)
         self.stall: set[str] = set()
+        #: every geofence uploaded, in order
+        self.geofences: list[GeofencePlan] = []
 
     @property
     def drone_id(self) -> str:
@@ -168,6 +173,12 @@ class FakeDrone:
         for q in self._subs:
             q.put_nowait(LinkEvent(self._id, LinkState.OFFLINE, previous, reason, 0.0))
 
+    def restore_link(self) -> None:
+        previous = self._t.link
+        self._t = replace(self._t, link=LinkState.ONLINE)
+        for q in self._subs:
+            q.put_nowait(LinkEvent(self._id, LinkState.ONLINE, previous, "heard again", 0.0))
+
     def set_battery(self, pct: float) -> None:
         self.publish(battery=Battery(pct, 15.0))
 
@@ -202,8 +213,14 @@ class FakeDrone:
             self.move(p.lat_deg, p.lon_deg, height.value_m)
 
     async def goto(
-        self, lat_deg: float, lon_deg: float, height: Height, yaw_deg: float | None = None
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        height: Height,
+        yaw_deg: float | None = None,
+        speed_mps: float | None = None,
     ) -> None:
+        self.goto_speeds_mps.append(speed_mps)
         if await self._command("goto", lat_deg, lon_deg, height):
             p = self._t.position
             assert p is not None
@@ -244,6 +261,12 @@ class FakeDrone:
 
     async def clear_mission(self) -> None:
         return None
+
+    async def upload_geofence(self, plan: GeofencePlan) -> None:
+        """Records the plan (``geofences``); ``fail["upload_geofence"]`` raises instead."""
+        if "upload_geofence" in self.fail:
+            raise self.fail["upload_geofence"]
+        self.geofences.append(plan)
 
 
 def _conforms(dock: FakeDockLink, drone: FakeDrone) -> tuple[DockLink, DroneLink]:

@@ -114,7 +114,7 @@ class LocalServer:
         await self._task
 
 
-async def eventually(condition: object, timeout_s: float = 10.0) -> None:
+async def eventually(condition: object, timeout_s: float = 30.0) -> None:
     """Wait (real time, polling) until ``condition()`` is true; fail after ``timeout_s``."""
     assert callable(condition)
     loop = asyncio.get_running_loop()

@@ -16,7 +16,8 @@ from mission.model import Mission, MissionEvent, MissionKind, MissionState
 from mission.ports import StoreError
 from mission.runner import UnknownMission
 from tests.unit.fleet.fleet_helpers import healthy_dock
-from tests.unit.mission.executor_rig import FIRE_LAT, FIRE_LON, rig
+from tests.unit.mission.executor_rig import FIRE_LAT, FIRE_LON, Rig, rig
+from tests.unit.mission.fakes_links import FakeDrone
 
 S = MissionState
 PLAN = fx.Planned("D01", "U01", eta_s=150.0)
@@ -45,6 +46,17 @@ async def test_a_fire_mission_from_plan_to_charging() -> None:
     assert cmds == ["arm", "takeoff", "goto", "orbit", "return_to_launch"]
     goto = r.drones["U01"].commands[2]
     assert goto[1:] == (FIRE_LAT, FIRE_LON, Height.above_home(100.0))
+    assert r.drones["U01"].goto_speeds_mps == [15.0]  # the cruise speed the planner priced
+
+
+async def test_go_to_flies_at_the_configured_cruise_speed() -> None:
+    async with rig(cruise_mps=11.0) as r:
+        m = r.mission()
+        await r.runner.launch(m, PLAN)
+        await r.state(m.id, S.SUPERVISING)
+        assert r.drones["U01"].goto_speeds_mps == [11.0]
+        assert r.runner.send(m.id, fx.WatchEnded("case_handled"))
+        await r.over(m.id)
     assert r.fleet.assignment("D01") is None
     payload_notes = [e for e in r.store.events[m.id] if e.kind == "payload"]
     assert [n.data["task"] for n in payload_notes] == ["DetectTask", "IrAreaTask"]
@@ -246,21 +258,58 @@ async def test_no_dock_that_can_take_the_drone_lands_it_where_it_is() -> None:
     assert any(n.level == "urgent" and "recover" in n.text for _, n in r.notes)
 
 
+async def link_lost_on_scene(r: Rig) -> tuple[Mission, FakeDrone]:
+    """A mission watching its scene whose drone's link is lost (the autopilot's return begins)."""
+    m = r.mission()
+    await r.runner.launch(m, PLAN)
+    await r.state(m.id, S.SUPERVISING)
+    drone: FakeDrone = r.drones["U01"]
+    drone.lose_link()
+    await r.state(m.id, S.RETURNING)
+    return m, drone
+
+
+def land_home(drone: FakeDrone) -> None:
+    """The autopilot's return-to-launch lands the drone at home."""
+    home = drone.telemetry().home
+    assert home is not None
+    drone.move(home.lat_deg, home.lon_deg, 0.0)
+    drone.publish(in_air=False)
+
+
 async def test_a_lost_link_waits_for_the_failsafe_landing() -> None:
     async with rig() as r:
-        m = r.mission()
-        await r.runner.launch(m, PLAN)
-        await r.state(m.id, S.SUPERVISING)
-        drone = r.drones["U01"]
-        drone.lose_link()
-        await r.state(m.id, S.RETURNING)
-        home = drone.telemetry().home
-        assert home is not None
-        drone.move(home.lat_deg, home.lon_deg, 0.0)
-        drone.publish(in_air=False)  # the autopilot's return-to-launch landed it
+        m, drone = await link_lost_on_scene(r)
+        land_home(drone)
         done = await r.over(m.id)
     assert done.state is S.FAILED and "link lost" in (done.reason or "")
     assert r.docks.methods("D01")[-1] == "charge_start"
+
+
+async def test_a_link_back_during_the_failsafe_return_takes_the_return_over() -> None:
+    """The autopilot's own return flies straight home, through any keep-out zone: once the link is
+    back, mission control flies the return itself (routed around the zones)."""
+    async with rig() as r:
+        m, drone = await link_lost_on_scene(r)
+        before = len(drone.commands)
+        drone.restore_link()
+        done = await r.over(m.id)  # the fake's return-to-launch lands it at once
+    assert "return_to_launch" in [c[0] for c in drone.commands[before:]]
+    assert done.state is S.FAILED and "link lost" in (done.reason or "")
+    events = [e.data.get("event") for e in r.store.events[m.id]]
+    assert "link_restored" in events
+    assert r.docks.methods("D01")[-1] == "charge_start"
+
+
+async def test_a_link_back_after_the_failsafe_landing_flies_nothing() -> None:
+    async with rig() as r:
+        m, drone = await link_lost_on_scene(r)
+        land_home(drone)
+        before = len(drone.commands)
+        drone.restore_link()
+        done = await r.over(m.id)
+    assert done.state is S.FAILED
+    assert not {"goto", "return_to_launch", "takeoff"} & {c[0] for c in drone.commands[before:]}
 
 
 Append = Callable[[MissionEvent, Mission | None], Awaitable[None]]

@@ -63,3 +63,25 @@ async def test_a_foreign_dock_opened_to_land_in_is_closed_and_freed_on_hand_over
     assert r.fleet.assignment("D02") is None and r.fleet.assignment("D01") == "m2"
     assert "land" not in [c[0] for c in r.drones["U01"].commands]
     assert [e.data["dock_id"] for e in r.store.events[old.id] if e.kind == "return_dock_freed"] == ["D02"]
+
+
+async def test_a_return_starting_during_the_hand_over_waits_for_it_instead_of_landing_the_drone() -> None:
+    """Seen in the fire e2e: the dispatcher had moved the drone's dock to the verify mission and was
+    storing its decision when the response mission's return began; the return found no dock for
+    the drone, the mission landed it in the field and failed, and the verify mission flew it too."""
+    async with rig() as r:
+        old = r.mission()
+        await r.runner.launch(old, PLAN)
+        await r.state(old.id, S.SUPERVISING)
+        drone = r.drones["U01"]
+        r.fleet.release("D01", old.id)  # the dispatcher re-tasks the drone ...
+        r.fleet.assign("D01", "m2")
+        r.runner.send(old.id, fx.WatchEnded("case_handled"))  # ... as its watch ends
+        await r.state(old.id, S.RETURNING)
+        for _ in range(20):  # the return's first steps run; the decision is being stored
+            await asyncio.sleep(0.01)
+        r.runner.send(old.id, fx.Retasked("m2"))
+        ended = await r.over(old.id)
+    assert ended.state is S.CLOSED and ended.reason is not None and "m2" in ended.reason
+    assert not {"land", "return_to_launch"} & {c[0] for c in drone.commands}
+    assert not [e for e in r.store.events[old.id] if e.kind == "effect_failed"]

@@ -176,7 +176,8 @@ def test_a_dock_that_could_not_be_reserved_is_not_released() -> None:
 def test_a_flight_command_failure_in_the_air_brings_the_drone_home(state: MissionState) -> None:
     t = failed(state, "go_to")
     assert (t.mission.state, t.mission.end_state) == (S.RETURNING, S.FAILED)
-    assert [e.name for e in t.effects] == HOME
+    assert [e.name for e in t.effects] == [*HOME, "notify"]
+    assert "go_to failed: boom; returning" in t.effects[-1].as_data()["text"]
 
 
 @pytest.mark.parametrize("effect", ["start_payload_tasks", "speak", "request_relief", "start_watch"])

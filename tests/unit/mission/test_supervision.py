@@ -6,25 +6,44 @@ import pytest
 from pydantic import ValidationError
 
 from fleet.model import DockState
+from geo.model import EnergyParams
 from mission.supervision import BatteryBudget, DockOption, ExecutorSettings, can_take, choose_return_dock
 
 S = ExecutorSettings()
+DOCK2 = EnergyParams(flight_endurance_s=3000.0, reserve_pct=25.0)
 
 
 def test_the_budget_grows_with_the_distance_home() -> None:
-    near, far = BatteryBudget.for_distance(0.0, S), BatteryBudget.for_distance(9000.0, S)
-    assert near.return_pct == S.reserve_pct
+    near, far = BatteryBudget.for_distance(0.0, DOCK2, S), BatteryBudget.for_distance(9000.0, DOCK2, S)
+    assert near.return_pct == DOCK2.reserve_pct
     assert far.return_pct > near.return_pct
     assert far.relief_pct - far.return_pct == S.relief_lead_pct
     # 9 km at 15 m/s is 600 s of a 3000 s battery: 20 %
-    assert far.return_pct == pytest.approx(S.reserve_pct + 20.0)
+    assert far.return_pct == pytest.approx(DOCK2.reserve_pct + 20.0)
+
+
+def test_the_budget_takes_the_reserve_and_endurance_it_is_given() -> None:
+    longer = EnergyParams(flight_endurance_s=6000.0, reserve_pct=30.0)
+    budget = BatteryBudget.for_distance(9000.0, longer, S)
+    assert budget.return_pct == pytest.approx(30.0 + 10.0)  # 600 s of a 6000 s battery
 
 
 def test_unsafe_settings_are_refused() -> None:
     with pytest.raises(ValidationError):
-        ExecutorSettings(reserve_pct=5.0)
-    with pytest.raises(ValidationError):
         ExecutorSettings(speaker_lang="fr")
+
+
+def test_a_reserve_or_endurance_of_its_own_is_refused_saying_where_it_lives() -> None:
+    with pytest.raises(
+        ValidationError,
+        match=r"reserve_pct is no longer a \[missions\] setting, set \[planning\.energy\] reserve_pct",
+    ):
+        ExecutorSettings.model_validate({"reserve_pct": 30.0})
+    with pytest.raises(
+        ValidationError,
+        match=r"flight_endurance_s is no longer a \[missions\] setting, set \[dock_types\.<type>\]",
+    ):
+        ExecutorSettings.model_validate({"flight_endurance_s": 3000.0})
 
 
 def test_flight_timeouts_have_a_floor_and_scale_with_distance() -> None:

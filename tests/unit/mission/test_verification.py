@@ -38,6 +38,7 @@ class Rig:
 
     def verifier(self) -> RevisitVerifier:
         async def respond(incident: Incident, actor: str, **kw: Any) -> Mission:
+            await asyncio.sleep(0)  # a real dispatch awaits the store and the fleet
             m = Mission(incident.id, kw["lon_deg"], kw["lat_deg"], kind=kw["kind"], requested_by=actor)
             m.drone_id = "D08-UAV"
             await self.store.add_mission(m, MissionEvent(m.id, 1, "state", to_state=MissionState.REQUESTED))
@@ -96,6 +97,20 @@ async def test_one_revisit_per_incident_and_a_clear_scene_closes_each_lead() -> 
     assert (first, WatchEnded("verified")) in rig.told
 
 
+async def test_leads_resolved_at_once_share_one_revisit() -> None:
+    """The platform resolves a fire's leads (fire, smoke, hot spot) together: the requests overlap
+    while the first revisit is being launched, and still make one revisit that reports every lead."""
+    rig = Rig()
+    v = rig.verifier()
+    leads = await incident_with_leads(rig, 3)
+    ids = await asyncio.gather(*(v.request_verification(lead) for lead in leads))
+    assert len(rig.launched) == 1 and set(ids) == {rig.launched[0].id}
+    await rig.move(ids[0], MissionState.ON_SCENE)  # type: ignore[arg-type]
+    await rig.move(ids[0], MissionState.SUPERVISING)  # type: ignore[arg-type]
+    await asyncio.gather(*rig.tasks)
+    assert sorted(lead_id for lead_id, _, _ in rig.verified) == sorted(lead.id for lead in leads)
+
+
 async def test_the_fire_seen_again_is_not_cleared() -> None:
     rig = Rig()
     v = rig.verifier()
@@ -123,3 +138,31 @@ async def test_a_revisit_that_never_got_on_scene_reports_nothing() -> None:
     assert await v.request_verification(lead) not in (None, mission_id)  # the next request flies again
     for task in rig.tasks:
         task.cancel()
+
+
+async def test_a_lead_resolved_while_the_revisit_reports_gets_its_own_revisit() -> None:
+    """Seen in the fire e2e: the hot spot's lead was resolved while the fire's revisit was reporting;
+    its revisit flew, but the first revisit's clean-up dropped the second's entry, so the second never
+    reported and the case stayed open."""
+    rig = Rig()
+    v = rig.verifier()
+    fire, hot_spot = await incident_with_leads(rig, 2)
+    late: list[str | None] = []
+
+    class Callbacks:
+        async def verified(self, lead_id: str, after: bytes | None, cleared: bool) -> None:
+            rig.verified.append((lead_id, after, cleared))
+            if not late:  # the platform resolves the hot spot meanwhile
+                late.append(await v.request_verification(hot_spot))
+
+    v.callbacks = cast(GridCallbacks, Callbacks())
+    first = await v.request_verification(fire)
+    assert first is not None
+    await rig.move(first, MissionState.SUPERVISING)
+    await asyncio.gather(*rig.tasks)
+    (second,) = late
+    assert second is not None and second != first and len(rig.launched) == 2
+    await rig.move(second, MissionState.SUPERVISING)
+    await asyncio.gather(*rig.tasks)
+    assert [lead_id for lead_id, _, _ in rig.verified] == [fire.id, hot_spot.id]
+    assert (second, WatchEnded("verified")) in rig.told
