@@ -36,6 +36,7 @@ from mission.api.routes import (
     missions,
     ops,
     outbox,
+    speaker,
 )
 from mission.api.schemas_mission import ProblemOut
 from mission.api_settings import ApiSettings
@@ -90,6 +91,7 @@ def create_app(
     app.state.metrics = ApiMetrics()
     for module in (fleet, alerts, incidents, missions, leads, outbox, admin, live, live_view, geography):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(speaker.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)  # console
     app.include_router(grid.router, prefix=API_PREFIX)  # signed by the platform, no bearer token
     app.include_router(ops.router)
     _add_console(app)

@@ -28,6 +28,7 @@ from fleet.model import Availability, DockState, DroneState, FleetEvent
 from mission.alerts import AlertDecision
 from mission.model import (
     Alert,
+    AuditEntry,
     DispatchDecision,
     Incident,
     Lead,
@@ -90,6 +91,8 @@ class CoverageNow:
     worst_point_lon_lat: tuple[float, float] | None
     guarantee_holds: bool
     uncovered_geojson: dict[str, Any] | None = None
+    # False: the docks report no direction; wind_from_deg is then the worst direction evaluated
+    wind_direction_known: bool = True
 
 
 class CommandKind(StrEnum):
@@ -118,8 +121,9 @@ class OperatorCommand:
     reason: str | None = None
 
 
-#: What the live stream carries: fleet changes and mission-control objects as they change.
-LiveItem = FleetEvent | Mission | MissionEvent | Alert | Incident | Lead
+#: What the live stream carries: fleet changes and mission-control objects as they change (the
+#: outbox and the audit log go to admins only: ``mission.api.live_messages.visible_to``).
+LiveItem = FleetEvent | Mission | MissionEvent | Alert | Incident | Lead | OutboxMessage | AuditEntry
 
 
 class LiveSubscription(Protocol):

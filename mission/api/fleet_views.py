@@ -2,22 +2,29 @@
 state and availability, drones, and geo's coverage report for the docks available now.
 
 Pure functions over the manager and the planning inputs, so the composition root's backend and the
-tests' backend answer the same way.
+tests' backend answer the same way; coverage answers may come from a
+:class:`mission.coverage_now.CoverageCache` (the composition root's backend keeps one).
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-from typing import Any
-
-import shapely
 
 from fleet.manager import FleetManager
 from geo.coverage import coverage_report
 from geo.model import Wind
 from mission.api.backend import CoverageNow, DockView, DroneView
+from mission.coverage_now import UNKNOWN_WIND_DIRECTIONS_DEG, CoverageCache, as_coverage_now, worst_of
 from mission.geo_config import PlanningInputs
+
+__all__ = [
+    "UNKNOWN_WIND_DIRECTIONS_DEG",
+    "coverage_now",
+    "coverage_without",
+    "dock_views",
+    "drone_views",
+    "unavailable_now",
+]
 
 
 def dock_views(manager: FleetManager) -> list[DockView]:
@@ -73,49 +80,40 @@ def unavailable_now(planning: PlanningInputs, manager: FleetManager) -> dict[str
 def coverage_without(
     planning: PlanningInputs, unavailable: dict[str, str], wind: Wind, k: int = 1
 ) -> CoverageNow:
-    """Coverage at the planning target by every planning dock not in ``unavailable``, in WGS84.
-    The wind-limit search is skipped: the console asks about now, not when it would break."""
-    report = coverage_report(
-        planning.district,
-        planning.docks,
-        wind,
-        k,
-        planning.router,
-        planning.target_s,
-        tuple(unavailable),
-        with_wind_limit=False,
+    """Coverage at the planning target by every planning dock not in ``unavailable``, in WGS84,
+    computed from scratch: the reference a :class:`mission.coverage_now.CoverageCache` answers as.
+    The wind-limit search is skipped: the console asks about now, not when it would break.
+    With an unknown wind direction, the worst of :data:`UNKNOWN_WIND_DIRECTIONS_DEG` (the most
+    area uncovered, then the slowest worst point) is reported, with its direction."""
+    winds = [Wind(wind.speed_mps, d) for d in UNKNOWN_WIND_DIRECTIONS_DEG] if wind.unknown else [wind]
+    report = worst_of(
+        coverage_report(
+            planning.district,
+            planning.docks,
+            w,
+            k,
+            planning.router,
+            planning.target_s,
+            tuple(unavailable),
+            with_wind_limit=False,
+        )
+        for w in winds
     )
-    frame = planning.district.frame
-    worst = report.worst_response_s
-    point: tuple[float, float] | None = None
-    if all(math.isfinite(c) for c in report.worst_point_m):
-        lon, lat = frame.to_wgs84(*report.worst_point_m)
-        point = (float(lon), float(lat))
-    uncovered: dict[str, Any] | None = None
-    if not report.uncovered_m.is_empty:
-        uncovered = shapely.geometry.mapping(frame.geom_to_wgs84(report.uncovered_m))
-    return CoverageNow(
-        k=k,
-        target_s=report.target_s,
-        wind_speed_mps=wind.speed_mps,
-        wind_from_deg=wind.from_deg,
-        available=report.available,
-        unavailable=dict(unavailable),
-        grounded=report.grounded,
-        demand_area_km2=report.demand_area_km2,
-        covered_fraction=report.covered_fraction,
-        uncovered_area_km2=report.uncovered_area_km2,
-        worst_response_s=worst if math.isfinite(worst) else None,
-        worst_point_lon_lat=point,
-        guarantee_holds=report.guarantee_holds,
-        uncovered_geojson=uncovered,
-    )
+    return as_coverage_now(planning, report, wind, unavailable, k)
 
 
 async def coverage_now(
-    planning: PlanningInputs, manager: FleetManager, wind: Wind, k: int = 1
+    planning: PlanningInputs,
+    manager: FleetManager,
+    wind: Wind,
+    k: int = 1,
+    cache: CoverageCache | None = None,
 ) -> CoverageNow:
     """Coverage by the docks available now: availability is read on the event loop (the manager is
-    not thread-safe), the geometry (up to seconds for a district) runs in a worker thread."""
+    not thread-safe), the geometry (up to seconds for a district) runs in a worker thread. With a
+    ``cache`` (of these planning inputs) the answer is its kept one for these docks and the wind
+    on its steps (:class:`mission.coverage_now.CoverageCache`); without, it is computed anew."""
     unavailable = unavailable_now(planning, manager)
+    if cache is not None:
+        return await cache.coverage_now(unavailable, wind, k)
     return await asyncio.to_thread(coverage_without, planning, unavailable, wind, k)

@@ -1,5 +1,8 @@
 """JSON messages of the live stream (``/api/v1/live``): a snapshot on connect, then one message per
-change, and heartbeats. Each message has a ``type``; see docs/api.md."""
+change, and heartbeats. Each message has a ``type``; see docs/api.md.
+
+What a client receives depends on its token's role, as on the REST routes: the grid outbox and the
+audit log (the admin panel's) go to admins only (:data:`ADMIN_ONLY`)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,18 @@ from fleet.model import FleetEvent, FleetEventKind
 from mission.api.backend import ConsoleBackend, LiveItem
 from mission.api.routes.leads import lead_out
 from mission.api.schemas_fleet import DockOut, DroneOut
-from mission.api.schemas_mission import AlertOut, IncidentOut, MissionEventOut, MissionOut
-from mission.model import Alert, Incident, Lead, Mission, MissionEvent
+from mission.api.schemas_mission import (
+    AlertOut,
+    AuditOut,
+    IncidentOut,
+    MissionEventOut,
+    MissionOut,
+    OutboxOut,
+)
+from mission.model import Alert, AuditEntry, Incident, Lead, Mission, MissionEvent, OutboxMessage, Role
+
+#: Live items only an admin's stream carries (the admin panel's outbox and audit log).
+ADMIN_ONLY: tuple[type, ...] = (OutboxMessage, AuditEntry)
 
 
 def _now() -> str:
@@ -34,8 +47,26 @@ def heartbeat_message() -> dict[str, Any]:
     return {"type": "heartbeat", "at": _now()}
 
 
-def item_message(backend: ConsoleBackend, item: LiveItem) -> dict[str, Any] | None:
-    """The message for one change; None when it concerns nothing the console shows."""
+#: The audit action of a token's revocation (``mission.api.routes.admin``); its target is the token id.
+TOKEN_REVOKE = "token.revoke"
+
+
+def revokes(item: LiveItem, token_id: str) -> bool:
+    """Whether ``item`` records the revocation of the token ``token_id`` (its open live sockets
+    then close: a revoked token stops working at once, on the stream too)."""
+    return isinstance(item, AuditEntry) and item.action == TOKEN_REVOKE and item.target == token_id
+
+
+def visible_to(role: Role, item: LiveItem) -> bool:
+    """Whether a client with ``role`` may see ``item``."""
+    return role.allows(Role.ADMIN) or not isinstance(item, ADMIN_ONLY)
+
+
+def item_message(backend: ConsoleBackend, item: LiveItem, role: Role) -> dict[str, Any] | None:
+    """The message for one change, for a client with ``role``; None when it concerns nothing the
+    console shows, or nothing that role may see."""
+    if not visible_to(role, item):
+        return None
     if isinstance(item, FleetEvent):
         return _fleet_message(backend, item)
     if isinstance(item, Mission):
@@ -49,6 +80,10 @@ def item_message(backend: ConsoleBackend, item: LiveItem) -> dict[str, Any] | No
         return {"type": "incident", "incident": IncidentOut.model_validate(item).model_dump(mode="json")}
     if isinstance(item, Lead):
         return {"type": "lead", "lead": lead_out(item).model_dump(mode="json")}
+    if isinstance(item, OutboxMessage):
+        return {"type": "outbox", "message": OutboxOut.model_validate(item).model_dump(mode="json")}
+    if isinstance(item, AuditEntry):
+        return {"type": "audit", "entry": AuditOut.model_validate(item).model_dump(mode="json")}
     return None
 
 

@@ -141,7 +141,8 @@ class CoverageOut(_Out):
     k: int
     target_s: float
     wind_speed_mps: float
-    wind_from_deg: float
+    wind_from_deg: float  # with an unknown direction: the worst of the directions evaluated
+    wind_direction_known: bool
     available: list[str]
     unavailable: dict[str, str]
     grounded: list[str]

@@ -168,6 +168,11 @@ class MissionOut(_Out):
     relieves_mission_id: str | None
     created_at: datetime
     updated_at: datetime
+    route: list[list[float]] | None = Field(
+        None,
+        description="the route last flown around the keep-out zones, [[lon_deg, lat_deg], ...] (WGS84) "
+        "from where the drone was to its destination; null: none flown (draw the straight line)",
+    )
 
 
 class MissionEventOut(_Out):
@@ -197,8 +202,15 @@ class DecisionOut(_Out):
     airborne: bool
     rejected: list[RejectedOut]
     wind_speed_mps: float
-    wind_from_deg: float
+    wind_from_deg: float | None  # None: the direction is unknown, ETAs are the worst case
+    wind_direction_known: bool
     decided_at: datetime
+
+    @model_validator(mode="after")
+    def _no_made_up_direction(self) -> DecisionOut:
+        if not self.wind_direction_known and self.wind_speed_mps > 0:
+            self.wind_from_deg = None
+        return self
 
 
 class MissionDetailOut(BaseModel):

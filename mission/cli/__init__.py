@@ -36,9 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
+    try:  # Ctrl-C while the command modules are still importing ends as quietly as later on
+        parser = build_parser()
+        args = parser.parse_args(argv)
         result = args.handler(args)
     except CliError as exc:
         print(f"skyloop: error: {exc}", file=sys.stderr)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import math
 import os
@@ -112,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
     except (DockFileError, FleetConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
-        raise CliError(f"cannot start the demo (is port {args.port} taken?): {exc}") from None
+        if exc.errno == errno.EADDRINUSE:
+            raise CliError(f"cannot start the demo: port {args.port} is taken (--port N): {exc}") from None
+        raise CliError(f"cannot start the demo: {exc}") from None
     return 0
 
 

@@ -2,9 +2,16 @@
 // it is gone when the tab closes and is never put in a URL.
 const TOKEN_KEY = "skyloop.token";
 
+// FastAPI's detail: a string, or a list of problems ({loc, msg}; a 422) said by their messages
+function detailText(detail) {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) return detail.map((p) => p?.msg ?? JSON.stringify(p)).join("; ");
+  return JSON.stringify(detail);
+}
+
 export class ApiError extends Error {
   constructor(status, detail) {
-    super(typeof detail === "string" ? detail : JSON.stringify(detail));
+    super(detailText(detail));
     this.status = status;
   }
 }

@@ -1,12 +1,15 @@
 // The dispatcher's console: login, the live state of the fleet and missions, the map and panels.
+import { AdminPanel } from "./admin.js";
 import { api, ApiError, LiveLink, storedToken, storeToken } from "./api.js";
 import { CoverageView } from "./coverage.js";
 import { applyLabels, currentLang, setLang, t } from "./i18n.js";
 import { confirmDialog, headingDeg, keepoutAt } from "./dialogs.js";
 import { launchPreviewBody } from "./launch_preview.js";
 import { LiveViewPanel } from "./live_view.js";
-import { DistrictMap } from "./map.js";
+import { incidentFramePoints, renderIncidents } from "./incidents.js";
+import { DistrictMap, missionRoute } from "./map.js";
 import { isActive, renderAlerts, renderDocks, renderLeads, renderMissions } from "./panels.js";
+import { speakDialog } from "./speak.js";
 import { tooltipLines } from "./tooltip.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,6 +21,8 @@ const state = {
   missionDetails: new Map(),
   alerts: new Map(),
   incidents: new Map(),
+  incidentDetails: new Map(),
+  openIncident: null,
   leads: new Map(),
   coverage: null,
   openMission: null,
@@ -28,6 +33,7 @@ const state = {
 let map = null;
 let coverage = null;
 let liveView = null;
+let admin = null;
 let link = null;
 let tab = "alerts";
 let renderQueued = false;
@@ -69,6 +75,12 @@ async function login(token) {
   $("map-hint").hidden = !canDispatch();
   if (!canDispatch()) toast(t("viewer_note"));
   map.pickEnabled = canDispatch();
+  // the admin panels exist for admins only (the server refuses the others anyway)
+  $("tab-admin").hidden = me.role !== "admin";
+  if (me.role === "admin") {
+    admin = new AdminPanel($("panel-admin"), { me, toast, onCount: (dead) => { $("count-admin").textContent = dead || ""; } });
+    admin.load(); // the tab's badge: dead outbox messages
+  }
   await start();
 }
 
@@ -87,15 +99,16 @@ function logout() {
 // --- data --------------------------------------------------------------------------------------
 
 async function refreshAll() {
-  const [alerts, leads, incidents, missions] = await Promise.all([
+  const [alerts, leads, incidents, closed, missions] = await Promise.all([
     api("/alerts?status=pending_approval"),
     api("/leads?limit=200"),
-    api("/incidents?status=open&status=responding&status=reported"),
+    api("/incidents?status=open&status=responding&status=reported&status=resolved&limit=1000"),
+    api("/incidents?status=closed&limit=50"), // the panel lists those closed in the last day
     api("/missions?active=true"),
   ]);
   state.alerts = new Map(alerts.map((a) => [a.id, a]));
   state.leads = new Map(leads.map((l) => [l.id, l]));
-  state.incidents = new Map(incidents.map((i) => [i.id, i]));
+  state.incidents = new Map([...incidents, ...closed].map((i) => [i.id, i]));
   for (const m of missions) state.missions.set(m.id, m);
   render();
 }
@@ -117,7 +130,10 @@ function onLive(message) {
   switch (message.type) {
     case "snapshot":
       // every snapshot after the first is a reconnect: reload what the stream may have missed
-      if (state.snapshots++ > 0) refreshAll().catch((err) => toast(err.message, "error"));
+      if (state.snapshots++ > 0) {
+        refreshAll().catch((err) => toast(err.message, "error"));
+        if (admin) admin.load();
+      }
       state.docks = new Map(message.docks.map((d) => [d.id, d]));
       state.drones = new Map(message.drones.map((d) => [d.id, d]));
       for (const m of message.missions) state.missions.set(m.id, m);
@@ -140,6 +156,7 @@ function onLive(message) {
     case "mission":
       state.missions.set(message.mission.id, message.mission);
       if (state.openMission === message.mission.id) loadMission(message.mission.id);
+      if (state.openIncident && message.mission.incident_id === state.openIncident) loadIncident(state.openIncident);
       break;
     case "mission_event":
       if (state.openMission === message.mission_id) loadMission(message.mission_id);
@@ -149,10 +166,16 @@ function onLive(message) {
       break;
     case "incident":
       state.incidents.set(message.incident.id, message.incident);
+      if (state.openIncident === message.incident.id) loadIncident(message.incident.id);
       break;
     case "lead":
       state.leads.set(message.lead.id, message.lead);
+      if (state.openIncident && message.lead.incident_id === state.openIncident) loadIncident(state.openIncident);
       break;
+    case "outbox":
+    case "audit":
+      if (admin) admin.onLive(message); // only an admin's stream carries them
+      return;
     default:
       return; // heartbeat
   }
@@ -164,16 +187,26 @@ async function loadMission(id) {
   render();
 }
 
+async function loadIncident(id) {
+  try {
+    state.incidentDetails.set(id, await api(`/incidents/${id}`));
+  } catch (err) {
+    toast(`${t("failed")}: ${err.message}`, "error");
+  }
+  render("incident");
+}
+
 // --- rendering ---------------------------------------------------------------------------------
 
 // What changed since the last frame: the map is cheap to redraw; a panel is rebuilt only when its
 // data changed (drone telemetry, many times a second, touches the map alone).
+const PANELS = ["alerts", "missions", "incidents", "leads", "docks"];
 const PANELS_OF = { snapshot: ["missions", "docks"], dock: ["docks"], drone: [], mission: ["missions"],
-  mission_event: ["missions"], alert: ["alerts"], incident: [], lead: ["leads"] };
-const dirtyPanels = new Set(["alerts", "missions", "leads", "docks"]);
+  mission_event: ["missions"], alert: ["alerts"], incident: ["incidents"], lead: ["leads"] };
+const dirtyPanels = new Set(PANELS);
 
 function render(kind = null) {
-  for (const name of kind === null ? ["alerts", "missions", "leads", "docks"] : PANELS_OF[kind] ?? []) dirtyPanels.add(name);
+  for (const name of kind === null ? PANELS : PANELS_OF[kind] ?? []) dirtyPanels.add(name);
   if (renderQueued) return;
   renderQueued = true;
   requestAnimationFrame(() => {
@@ -187,16 +220,15 @@ function draw() {
   map.setDocks(docks);
   map.setDrones([...state.drones.values()].map((d) => ({ ...d, heading_deg: state.headings.get(d.id) })));
   const active = [...state.missions.values()].filter(isActive);
-  map.setPoints("incidents", [...state.incidents.values()].filter((i) => i.status !== "closed"), "incident", (i) => `p${i.priority}`);
+  map.setPoints("incidents", [...state.incidents.values()].filter((i) => i.status !== "closed" || i.id === state.openIncident),
+    "incident", (i) => `p${i.priority} st-${i.status}${i.id === state.openIncident ? " selected" : ""}`);
   map.setPoints("leads", [...state.leads.values()].filter((l) => !["rejected", "closed"].includes(l.status)), "lead", (l) => `lead-${l.status}`);
-  map.setRoutes(active.filter((m) => m.dock_id && state.docks.has(m.dock_id)).map((m) => {
-    const d = state.docks.get(m.dock_id);
-    return { from: [d.lon_deg, d.lat_deg], to: [m.lon_deg, m.lat_deg] };
-  }));
+  map.setRoutes(active.map((m) => missionRoute(m, state.docks)).filter(Boolean));
   map.setPoints("targets", active, "target");
   const can = canDispatch();
   if (dirtyPanels.has("alerts")) $("count-alerts").textContent = renderAlerts($("panel-alerts"), state, can, actions) || "";
   if (dirtyPanels.has("missions")) $("count-missions").textContent = renderMissions($("panel-missions"), state, can, actions) || "";
+  if (dirtyPanels.has("incidents")) $("count-incidents").textContent = renderIncidents($("panel-incidents"), state, actions) || "";
   if (dirtyPanels.has("leads")) $("count-leads").textContent = renderLeads($("panel-leads"), state, can, actions) || "";
   if (dirtyPanels.has("docks")) $("count-docks").textContent = `${renderDocks($("panel-docks"), state)}/${docks.length}`;
   dirtyPanels.clear();
@@ -206,6 +238,7 @@ function showTab(name) {
   tab = name;
   for (const b of document.querySelectorAll(".tabs button")) b.classList.toggle("active", b.dataset.tab === name);
   for (const p of document.querySelectorAll(".panel")) p.hidden = p.dataset.panel !== name;
+  if (name === "admin" && admin) admin.load();
 }
 
 // --- actions -----------------------------------------------------------------------------------
@@ -292,9 +325,8 @@ const actions = {
       if (!reason) return;
       body.reason = reason;
     } else if (command === "speak") {
-      const text = await confirmDialog(`${t("speak")} · ${mission.drone_id ?? mission.id.slice(0, 8)}`, "", t("speak_prompt"));
-      if (!text) return;
-      body.text = text;
+      body = await speakDialog(mission, state.incidents.get(mission.incident_id)?.type);
+      if (!body) return;
     } else if (!(await confirmDialog(`${t(command)} ${mission.id.slice(0, 8)}?`, ""))) {
       return;
     }
@@ -307,6 +339,20 @@ const actions = {
   },
   liveView(droneId) {
     liveView.open(droneId);
+  },
+  // open (or close) an incident's card: its detail, and the map framing it with its missions and the nearest docks
+  selectIncident(incident, open = true) {
+    state.openIncident = open ? incident.id : null;
+    if (open) {
+      map.frame(incidentFramePoints(incident, state));
+      loadIncident(incident.id);
+    }
+    render();
+  },
+  showMission(mission) {
+    if (!state.missions.has(mission.id)) state.missions.set(mission.id, mission);
+    showTab("missions");
+    if (state.openMission !== mission.id) actions.toggleMission(mission);
   },
   toggleMission(mission) {
     state.openMission = state.openMission === mission.id ? null : mission.id;
@@ -351,12 +397,14 @@ function onSelect(kind, key) {
     dock: ["docks", key],
     lead: ["leads", key],
     target: ["missions", key],
+    incident: ["incidents", key],
     drone: ["missions", missionOf(key)?.id],
   }[kind];
   if (!where || !where[1]) return;
   const [name, id] = where;
   showTab(name);
   if (name === "missions" && state.openMission !== id) actions.toggleMission({ id });
+  if (name === "incidents" && state.incidents.has(id)) actions.selectIncident(state.incidents.get(id), true);
   requestAnimationFrame(() => {
     const row = document.querySelector(`#panel-${name} [data-id="${CSS.escape(id)}"]`);
     if (!row) return;
@@ -371,11 +419,12 @@ function onSelect(kind, key) {
 function init() {
   applyLabels();
   map = new DistrictMap($("map"), { onPick: pickPoint, onHover, onSelect });
-  liveView = new LiveViewPanel();
+  liveView = new LiveViewPanel({ onLead: (leadId) => onSelect("lead", leadId) });
   coverage = new CoverageView(map, $("coverage-summary"), state, (err) => toast(`coverage: ${err.message}`, "error"));
   $("lang").addEventListener("click", () => {
     setLang(currentLang() === "zh" ? "en" : "zh");
     coverage.renderSummary();
+    if (admin) admin.render();
     render();
   });
   $("logout").addEventListener("click", logout);

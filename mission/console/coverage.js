@@ -11,13 +11,25 @@ export class CoverageView {
     this.state = state;
     this.onError = onError;
     this.timer = null;
+    this.due = 0;
+    this.lastStart = 0;
+    this.spacingMs = 0;
     this.busy = false;
     this.dirty = false;
   }
 
+  // Loads are spaced (at least 1 s, and 3× the last one's duration: the server computes the report
+  // for each) and a load already due is never postponed: on a live fleet a dock reports a change
+  // every few hundred ms, and postponing on each would never load again.
   schedule(delayMs) {
+    const due = Math.max(Date.now() + delayMs, this.lastStart + this.spacingMs);
+    if (this.timer !== null && this.due <= due) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.load(), delayMs);
+    this.due = due;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.load();
+    }, due - Date.now());
   }
 
   async load() {
@@ -26,12 +38,14 @@ export class CoverageView {
       return;
     }
     this.busy = true;
+    this.lastStart = Date.now();
     try {
       this.state.coverage = await api("/coverage");
     } catch (err) {
       this.onError(err);
       return;
     } finally {
+      this.spacingMs = Math.max(1000, 3 * (Date.now() - this.lastStart));
       this.busy = false;
       if (this.dirty) {
         this.dirty = false;

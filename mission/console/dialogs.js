@@ -20,6 +20,15 @@ export function confirmDialog(title, body, withInput = null) {
     label.append(withInput, input);
     content.append(label);
   }
+  // Enter in a text field confirms (the form's first button, the default, is Cancel); Esc cancels
+  // whatever the dialog answered last time
+  dialog.querySelector("form").onkeydown = (event) => {
+    if (event.key === "Enter" && event.target.tagName === "INPUT" && !event.isComposing) {
+      event.preventDefault();
+      dialog.close("ok");
+    }
+  };
+  dialog.returnValue = "";
   dialog.showModal();
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => {

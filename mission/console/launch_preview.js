@@ -4,7 +4,7 @@
 // Nothing is stored until the launch.
 import { api } from "./api.js";
 import { distanceM } from "./dialogs.js";
-import { t } from "./i18n.js";
+import { t, windText } from "./i18n.js";
 
 const REJECTED_SHOWN = 4;
 
@@ -50,7 +50,7 @@ export async function launchPreviewBody(lon, lat, docks) {
   );
   promise.className = decision.promise_breached ? "warn" : "ok";
   promise.dataset.breached = String(decision.promise_breached);
-  if (decision.wind_speed_mps > 0) row(dl, t("preview_wind"), `${decision.wind_speed_mps.toFixed(1)} m/s`);
+  if (decision.wind_speed_mps > 0) row(dl, t("preview_wind"), windText(decision), "preview-wind");
   const away = (r) => {
     const d = docks.get(r.dock_id);
     return d ? distanceM(d.lon_deg, d.lat_deg, lon, lat) : Infinity;

@@ -1,6 +1,6 @@
 // The side panels: alerts awaiting approval, missions (timeline, dispatch reasons, commands),
 // leads (snapshot, class, confidence, position, approve/reject) and docks (weather, battery).
-import { t, tv } from "./i18n.js";
+import { t, tv, windText } from "./i18n.js";
 
 const ACTIVE = new Set(["requested", "planned", "launching", "en_route", "on_scene", "supervising", "returning", "landed"]);
 
@@ -17,6 +17,12 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
+// the time alone for today's moments, else the date too
+export function fmtWhen(iso) {
+  if (!iso) return "–";
+  const at = new Date(iso);
+  return at.toDateString() === new Date().toDateString() ? at.toLocaleTimeString() : at.toLocaleString();
+}
 const fmtPos = (lon, lat) => `${lon.toFixed(5)}, ${lat.toFixed(5)}`;
 const pct = (v) => (v === null || v === undefined ? "–" : `${Math.round(v)}%`);
 
@@ -73,16 +79,26 @@ function missionDetail(detail) {
   return h("div", { class: "detail" },
     d ? h("div", {},
       h("h4", {}, t("reasons")),
-      h("p", {}, `${t("dock")} ${d.dock_id ?? "–"} · ${t("eta")} ${d.eta_s ? Math.round(d.eta_s) : "–"} s / ${Math.round(d.target_s)} s · ${t("wind")} ${d.wind_speed_mps.toFixed(1)} m/s`),
+      h("p", {}, `${t("dock")} ${d.dock_id ?? "–"} · ${t("eta")} ${d.eta_s ? Math.round(d.eta_s) : "–"} s / ${Math.round(d.target_s)} s · ${t("wind")} ${windText(d)}`),
       d.rejected.length ? h("details", {}, h("summary", {}, `${t("rejected_docks")} (${d.rejected.length})`),
         h("ul", { class: "rejected" }, d.rejected.map((r) => h("li", {}, h("b", {}, r.dock_id), ` ${r.reason}`)))) : null) : null,
     h("h4", {}, t("timeline")),
     h("ol", { class: "timeline" }, detail.events.map((e) => h("li", {},
       h("span", { class: "muted" }, fmtTime(e.at)), " ",
-      e.to_state ? `${e.from_state ? tv(e.from_state) : "·"} → ${tv(e.to_state)}` : e.kind,
-      e.data && e.data.command ? ` ${e.data.command}` : "",
+      timelineEntry(e),
       e.actor ? h("span", { class: "muted" }, ` (${e.actor})`) : null))),
   );
+}
+
+// a transition shows "from → to"; anything else what happened (an event, an operator's command, a
+// stored route with its legs, a payload task, a note), not a "state → same state"
+function timelineEntry(e) {
+  if (e.kind === "state" && e.to_state) return `${e.from_state ? tv(e.from_state) : "·"} → ${tv(e.to_state)}`;
+  const what = (e.data && (e.data.command || e.data.event)) || e.kind;
+  if (e.kind === "route" && e.data && Array.isArray(e.data.points)) {
+    return `${tv("route")} → ${tv(e.data.to ?? "")} (${Math.max(e.data.points.length - 1, 1)} ${t("legs")})`;
+  }
+  return e.kind === "command" || e.kind === "event" ? tv(what) : `${tv(e.kind)}${what !== e.kind ? ": " + tv(what) : ""}`;
 }
 
 export function renderLeads(root, state, can, act) {

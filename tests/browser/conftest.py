@@ -1,6 +1,11 @@
 """Browser tests of the web console: Debian's ``chromium`` driven by Playwright (its own browser is
-never downloaded), against uvicorn serving ``create_app`` over the API tests' backend (a real
-FleetManager with the 16 reference docks and geo's coverage) on 127.0.0.1.
+never downloaded), against one of two servers on 127.0.0.1:
+
+- ``console``: uvicorn serving ``create_app`` over the API tests' backend (a real FleetManager with
+  the 16 reference docks and geo's coverage, everything else fake);
+- ``demo_console``: the real demo stack of ``skyloop demo`` (:class:`mission.app_demo.DemoStack`:
+  the 16 reference docks over MQTT, sim drones flown through MAVSDK, payload agents, the store,
+  planner and coverage), sped up, with dispatcher and viewer tokens issued in its store.
 
 Skipped, with the reason, when chromium or Playwright is missing. Screenshots go to a temporary
 directory, or to ``$SKYLOOP_CONSOLE_SCREENSHOTS`` (e.g. ``docs/img``) when set."""
@@ -14,15 +19,20 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
 import pytest
 import uvicorn
 
 from mission.api.app import create_app
 from mission.api.auth import issue_token
 from mission.api_settings import ApiSettings
+from mission.app_demo import DemoOptions, DemoStack
+from mission.app_sim import SimOptions
 from mission.model import Role
+from mission.settings import load_settings
+from tests.e2e.test_shutdown import bindable
 from tests.integration.api.conftest import ADMIN_TOKEN
 from tests.integration.api.console_fakes import TestBackend
 from tests.integration.api.test_api_uvicorn import free_port
@@ -53,6 +63,13 @@ def skip_without_browser() -> None:
         pytest.skip("playwright is not installed (pip install -e .[dev])")
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+class Served(Protocol):
+    """A console to sign in to: its URL and a token per role."""
+
+    url: str
+    tokens: dict[str, str]
 
 
 @dataclass
@@ -105,6 +122,54 @@ async def console() -> AsyncIterator[Console]:
             await served.stop_server()
 
 
+DEMO_ADMIN_TOKEN = "browser-demo-admin-token-0123456789"
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """How the demo runs for a test (``@pytest.mark.parametrize("demo_console", [DemoRun(...)],
+    indirect=True)``); times are sim seconds."""
+
+    speed: float = 20.0
+    wind_mps: float = 3.0
+    wind_from_deg: float = 45.0
+    battery_pct: float | None = 95.0
+    """Every drone's charge at start (None: the demo's own variety, several docks then charging)."""
+
+
+@dataclass
+class DemoConsole:
+    """The running demo stack: the console's URL, tokens per role and an admin API client."""
+
+    url: str
+    demo: DemoStack
+    tokens: dict[str, str]
+    api: httpx.AsyncClient
+
+
+@pytest.fixture
+async def demo_console(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DemoConsole]:
+    """``skyloop demo`` in this process: the 16 reference docks, the embedded broker, a free port."""
+    skip_without_browser()
+    run: DemoRun = getattr(request, "param", DemoRun())
+    sim = SimOptions(
+        speed=run.speed, wind_mps=run.wind_mps, wind_from_deg=run.wind_from_deg, battery_pct=run.battery_pct
+    )
+    options = DemoOptions(
+        sim=sim, port=0, token=DEMO_ADMIN_TOKEN, store_url=f"sqlite:///{tmp_path / 'skyloop.db'}"
+    )
+    async with DemoStack(load_settings(), options) as demo:
+        assert demo.control is not None and demo.control.store is not None
+        port = demo.control.port
+        tokens = {"admin": demo.token}
+        for role in (Role.VIEWER, Role.DISPATCHER):
+            _, tokens[role.value] = await issue_token(demo.control.store, f"{role.value}-1", role)
+        headers = {"Authorization": f"Bearer {demo.token}"}
+        async with httpx.AsyncClient(base_url=demo.url, headers=headers, timeout=30.0) as api:
+            yield DemoConsole(f"{demo.url}/", demo, tokens, api)
+    assert bindable(port), f"the demo's API still listens on {port} after the stack stopped"
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     skip_without_browser()
@@ -137,7 +202,7 @@ def shots(tmp_path: Path) -> Path:
     return out
 
 
-async def log_in(page: Page, console: Console, role: str = "dispatcher") -> None:
+async def log_in(page: Page, console: Served, role: str = "dispatcher") -> None:
     """Open the console, sign in with the role's token and wait for the 16 docks on the map."""
     await page.goto(console.url)
     await page.fill("#token", console.tokens[role])

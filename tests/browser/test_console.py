@@ -8,6 +8,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,6 +19,7 @@ pytest.importorskip("playwright", reason="playwright is not installed (pip insta
 from playwright.async_api import Page, expect
 
 from fleet.model import DockActivity, DroneState
+from geo.model import Wind
 from mission.api.backend import CommandKind, OperatorCommand
 from mission.model import Lead, LeadStatus
 from tests.browser.conftest import Console, log_in, screen_point
@@ -66,7 +68,6 @@ async def test_login_shows_every_dock_with_availability(console: Console, page: 
     await expect(page.locator("#who")).to_have_text("dispatcher-1 · dispatcher")
     await page.click(".tabs [data-tab=docks]")
     assert await page.locator("table.docks tbody tr").count() == 16
-    await page.screenshot(path=str(shots / "console-docks.png"))
     # Chinese labels, switchable
     await page.click("#lang")
     await expect(page.locator(".tabs [data-tab=docks] span")).to_have_text("机场")
@@ -76,7 +77,7 @@ async def test_login_shows_every_dock_with_availability(console: Console, page: 
     await expect(page.locator(".tabs [data-tab=docks] span")).to_have_text("Docks")
 
 
-async def test_launch_to_a_clicked_point(console: Console, page: Page, shots: Path) -> None:
+async def test_launch_to_a_clicked_point(console: Console, page: Page) -> None:
     await log_in(page, console)
     station = landmark("Zhengzhou East")
     target = await screen_point(page, ".layer-landmarks g:has-text('Zhengzhou East') .lm-dot")
@@ -88,7 +89,6 @@ async def test_launch_to_a_clicked_point(console: Console, page: Page, shots: Pa
     await expect(page.locator("#confirm-body .keepout-warning")).to_be_visible()
     await expect(page.locator("#preview-promise")).to_have_attribute("data-breached", "true")
     await expect(page.locator("#preview-rejected li").first).to_contain_text("keep-out")
-    await page.screenshot(path=str(shots / "console-launch.png"))
     await page.click("#confirm-ok")
     await expect(page.locator("#panel-missions .card.mission")).to_have_count(1)
     launches = [c for c in console.backend.commands if c.kind is CommandKind.LAUNCH]
@@ -100,7 +100,6 @@ async def test_launch_to_a_clicked_point(console: Console, page: Page, shots: Pa
     assert distance_m((sent.lon_deg, sent.lat_deg), station) < 150.0
     await page.click("#panel-missions .card.mission header")
     await expect(page.locator("#panel-missions .rejected li")).to_have_count(1)
-    await page.screenshot(path=str(shots / "console-missions.png"))
     # a new point for the mission: "Go to…", then a click on another landmark
     lake = landmark("Longzi Lake")
     await page.click("#panel-missions [data-action=goto]")
@@ -115,6 +114,7 @@ async def test_launch_to_a_clicked_point(console: Console, page: Page, shots: Pa
 
 
 async def test_launch_preview_shows_the_planners_dock_and_eta(console: Console, page: Page) -> None:
+    console.backend.wind = Wind.unknown_direction(4.0)  # the docks report only the speed
     await log_in(page, console)
     lake = landmark("Longzi Lake")
     target = await screen_point(page, ".layer-landmarks g:has-text('Longzi Lake') .lm-dot")
@@ -134,6 +134,7 @@ async def test_launch_preview_shows_the_planners_dock_and_eta(console: Console, 
     breached = await page.locator("#preview-promise").get_attribute("data-breached")
     assert breached == str(planned.promise_breached).lower()
     assert await page.locator("#preview-rejected li").count() == 4  # the nearest 4 of 15 not chosen
+    await expect(page.locator("#preview-wind")).to_have_text("4.0 m/s, direction unknown (worst case)")
     await page.click("#confirm-cancel")
     assert console.backend.store.missions == {} and console.backend.commands == []
     # that dock busy: the next preview names another dock and says why the first was passed over
@@ -148,7 +149,6 @@ async def test_coverage_layer_follows_a_busy_dock(console: Console, page: Page, 
     await log_in(page, console)
     summary = page.locator("#coverage-summary")
     before = float(await summary.get_attribute("data-covered-fraction") or "nan")
-    await page.screenshot(path=str(shots / "console-map.png"))
     manager, now_s = console.backend.manager, console.backend.clock.now_s()
     for dock_id in ("D01", "D02", "D03"):
         manager.put_dock_state(
@@ -176,7 +176,7 @@ async def test_coverage_layer_follows_a_busy_dock(console: Console, page: Page, 
     await expect(page.locator(".layer-docks [data-key=D09]")).to_have_class("dock dock-ok")
 
 
-async def test_a_lead_is_approved(console: Console, page: Page, shots: Path) -> None:
+async def test_a_lead_is_approved(console: Console, page: Page) -> None:
     lon, lat = landmark("Long Lake")
     lead = Lead(
         None,
@@ -199,7 +199,6 @@ async def test_a_lead_is_approved(console: Console, page: Page, shots: Path) -> 
     # the snapshot needs the token: fetched with it and shown from a blob
     image = f"#panel-leads .card[data-id='{lead.id}'] img.snapshot"
     await page.wait_for_function(f"document.querySelector(`{image}`)?.naturalWidth === 64")
-    await page.screenshot(path=str(shots / "console-leads.png"))
     await card.locator("[data-action=approve-lead]").click()
     await expect(card.locator(".status")).to_have_attribute("data-status", "approved")
     stored = await console.backend.store.get_lead(lead.id)
@@ -224,23 +223,11 @@ async def test_a_flying_drone_moves_on_the_map(console: Console, page: Page) -> 
 
 
 async def test_overview_screens(console: Console, page: Page, shots: Path) -> None:
-    """A busy moment for the README: a mission under way, a drone in the air, a lead to review and an
-    alert waiting, at 1366×768 and on a 2560×1440 wall screen."""
+    """A busy moment on a 2560×1440 wall screen: a mission under way, a drone in the air, a lead to
+    review and an alert waiting (the 1366×768 overview comes from the demo, test_console_demo.py)."""
     backend = console.backend
     target = landmark("Longzi Lake")
-    await backend.command(
-        OperatorCommand(CommandKind.LAUNCH, "dispatcher-1", lon_deg=target[0], lat_deg=target[1])
-    )
-    d01 = next(e for e in backend.manager.registry if e.dock_id == "D01")
-    now_s = backend.clock.now_s()
-    backend.manager.put_dock_state(
-        healthy_dock("D01", now_s, activity=DockActivity.WORKING, drone_in_dock=False)
-    )
-    lon = d01.record.lon_deg + 0.55 * (target[0] - d01.record.lon_deg)
-    lat = d01.record.lat_deg + 0.55 * (target[1] - d01.record.lat_deg)
-    backend.manager.put_drone_state(
-        DroneState(d01.drone_id, lon, lat, 120.0, True, True, 64.0, True, "mission", now_s)
-    )
+    d01 = await launched_from_d01(backend, target)
     lead = Lead(
         None, None, d01.drone_id, "smoke", 0.74, target[0] + 0.002, target[1], 15.0, snapshot_jpeg=jpeg()
     )
@@ -252,7 +239,6 @@ async def test_overview_screens(console: Console, page: Page, shots: Path) -> No
     await expect(page.locator("#panel-missions .timeline li")).to_have_count(1)
     assert await page.locator(".layer-drones [data-kind=drone]").count() == 1
     assert await page.locator(".layer-routes line.route").count() == 1
-    await page.screenshot(path=str(shots / "console-overview.png"))
     await page.set_viewport_size({"width": 2560, "height": 1440})
     await page.click(".tabs [data-tab=leads]")
     await page.wait_for_timeout(300)  # let the map re-fit before the picture (not an assertion)
@@ -308,3 +294,21 @@ async def test_an_alert_waiting_for_approval_arrives_live_and_is_approved(
     await expect(card).to_have_count(0)
     stored = await console.backend.store.get_alert(decision.alert.id)
     assert stored.status.value == "approved" and stored.decided_by == "dispatcher-1"
+
+
+async def launched_from_d01(backend: Any, target: tuple[float, float]) -> Any:
+    """A dispatcher's launch to ``target``: D01 working, its drone in the air past halfway (64 %)."""
+    await backend.command(
+        OperatorCommand(CommandKind.LAUNCH, "dispatcher-1", lon_deg=target[0], lat_deg=target[1])
+    )
+    d01 = next(e for e in backend.manager.registry if e.dock_id == "D01")
+    now_s = backend.clock.now_s()
+    backend.manager.put_dock_state(
+        healthy_dock("D01", now_s, activity=DockActivity.WORKING, drone_in_dock=False)
+    )
+    lon = d01.record.lon_deg + 0.55 * (target[0] - d01.record.lon_deg)
+    lat = d01.record.lat_deg + 0.55 * (target[1] - d01.record.lat_deg)
+    backend.manager.put_drone_state(
+        DroneState(d01.drone_id, lon, lat, 120.0, True, True, 64.0, True, "mission", now_s)
+    )
+    return d01

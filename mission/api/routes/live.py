@@ -1,5 +1,7 @@
 """WebSocket ``/api/v1/live``: a snapshot on connect, then fleet and mission changes as they happen,
-and a heartbeat when nothing happened for ``[api] heartbeat_s``.
+and a heartbeat when nothing happened for ``[api] heartbeat_s``. Each client gets what its token's
+role may see (the outbox and audit log: admins only; ``live_messages.visible_to``); a socket whose
+token is revoked is closed with 1008 at once.
 
 Browsers cannot set headers on a WebSocket, so the token may also come as a subprotocol —
 ``new WebSocket(url, ["skyloop", "skyloop.bearer." + token])``, which keeps it out of access logs —
@@ -11,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from mission.api.auth import AuthError, authenticate, bearer_from_header
+from mission.api.auth import AuthError, Principal, authenticate, bearer_from_header
 from mission.api.backend import ConsoleBackend, LiveItem, LiveSubscription
-from mission.api.live_messages import heartbeat_message, item_message, snapshot_message
+from mission.api.live_messages import heartbeat_message, item_message, revokes, snapshot_message
 from mission.api_settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -66,7 +69,7 @@ async def live(ws: WebSocket) -> None:
 
             async def stream_then_stop() -> None:
                 try:
-                    await _send(ws, backend, sub, settings.heartbeat_s)
+                    await _send(ws, backend, sub, who, settings.heartbeat_s)
                 except (WebSocketDisconnect, RuntimeError):  # RuntimeError: a send after the close
                     pass
                 except Exception:
@@ -85,23 +88,46 @@ async def live(ws: WebSocket) -> None:
     log.debug("live client %s gone", who.name)
 
 
-async def _send(ws: WebSocket, backend: ConsoleBackend, sub: LiveSubscription, heartbeat_s: float) -> None:
-    """The snapshot, then every change, with heartbeats in the quiet; closes with 1001 when the
-    stream ends (mission control shutting down)."""
+async def _send(
+    ws: WebSocket, backend: ConsoleBackend, sub: LiveSubscription, who: Principal, heartbeat_s: float
+) -> None:
+    """The snapshot, then every change ``who`` may see, with heartbeats in the quiet; closes with
+    1001 when the stream ends (mission control shutting down).
+
+    One pending read of the subscription is kept across heartbeats and never cancelled by one (a
+    cancelled ``anext`` would finish a subscription iterated by an async generator)."""
     await ws.send_json(await snapshot_message(backend))
     stream = aiter(sub)
-    while True:
-        try:
-            item: LiveItem = await asyncio.wait_for(anext(stream), heartbeat_s)
-        except TimeoutError:
-            await ws.send_json(heartbeat_message())
-            continue
-        except StopAsyncIteration:
-            await ws.close(code=1001, reason="mission control is shutting down")
-            return
-        message = item_message(backend, item)
-        if message is not None:
-            await ws.send_json(message)
+    pending: asyncio.Task[LiveItem | None] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.create_task(_next(stream), name="live-next")
+            done, _ = await asyncio.wait({pending}, timeout=heartbeat_s)
+            if not done:
+                await ws.send_json(heartbeat_message())
+                continue
+            item, pending = pending.result(), None
+            if item is None:
+                await ws.close(code=1001, reason="mission control is shutting down")
+                return
+            if revokes(item, who.token_id):
+                await ws.close(code=1008, reason="token revoked")
+                return
+            message = item_message(backend, item, who.role)
+            if message is not None:
+                await ws.send_json(message)
+    finally:
+        if pending is not None:
+            pending.cancel()
+
+
+async def _next(stream: AsyncIterator[LiveItem]) -> LiveItem | None:
+    """The stream's next item; None when it has ended."""
+    try:
+        return await anext(stream)
+    except StopAsyncIteration:
+        return None
 
 
 async def _until_disconnect(ws: WebSocket) -> None:

@@ -1,15 +1,17 @@
 """Missions with their event timeline and the dispatch decision (with every rejected dock), and the
 operator commands: launch to a point, abort, return, hold, go to, speak. Every command is written to
-the audit log with who and when, whether it was carried out or refused."""
+the audit log with who and when, whether it was carried out or refused. A mission carries the route
+it last flew around the keep-out zones (``route``); a go-to point inside a zone is a 422 naming it."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, HTTPException, Query, status
 
 from mission.api.auth import Principal
 from mission.api.backend import CommandKind, ConsoleBackend, OperatorCommand
+from mission.api.commands import PointInKeepOut
 from mission.api.deps import BackendDep, Dispatcher, Viewer, audit
 from mission.api.schemas_mission import (
     AbortIn,
@@ -95,6 +97,7 @@ async def launch(body: LaunchIn, backend: BackendDep, who: Dispatcher) -> Missio
     response_model=MissionOut,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Command a mission: abort, return, hold, goto, speak",
+    responses={422: {"description": "a malformed command, or a go-to point inside a keep-out zone (named)"}},
 )
 async def command_mission(
     mission_id: str,
@@ -113,7 +116,12 @@ async def command_mission(
         command = OperatorCommand(
             command.kind, who.name, mission_id=mission_id, text=body.text, message=body.message
         )
-    return MissionOut.model_validate(await _run(backend, who, command, target=mission_id))
+    try:
+        mission = await _run(backend, who, command, target=mission_id)
+    except PointInKeepOut as exc:  # refused (and audited): no flight may go there
+        problem = {"loc": ["body", "lon_deg"], "msg": str(exc), "type": "keep_out", "zone_id": exc.zone_id}
+        raise HTTPException(422, detail=[problem]) from None
+    return MissionOut.model_validate(mission)
 
 
 async def _run(backend: ConsoleBackend, who: Principal, command: OperatorCommand, target: str) -> Mission:

@@ -2,7 +2,8 @@
 API's behaviour depends on them — the fleet manager (fed with dock states), geo's coverage, alert
 intake with its policies, source authentication with webhook signatures — and small stand-ins for
 what the API tests are not about: the planner and executor behind operator commands, and lead
-review (a command is recorded as a mission event; the mission state does not move on)."""
+review (a command is recorded as a mission event; the mission state does not move on). A go-to
+point inside a keep-out zone is refused as the real backend refuses it (``PointInKeepOut``)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ from mission.api.backend import (
     DroneView,
     OperatorCommand,
 )
+from mission.api.commands import PointInKeepOut
 from mission.api.fleet_views import coverage_now, dock_views, drone_views
 from mission.api.live_hub import LiveHub, LiveQueue
 from mission.api.source_auth import SourceAuthenticator
 from mission.app_fleet import build_registry
+from mission.flight_routes import FlightRoutes
 from mission.geo_config import PlanningInputs, load_planning
 from mission.live_view_relay import LiveViewRelay
 from mission.model import (
@@ -95,6 +98,7 @@ class TestBackend:
         self.payload_calls: list[tuple[str, ...]] = []
         self.refuse_live_view = False
         self.relay = LiveViewRelay(self._start_view, self._stop_view)
+        self.routes = FlightRoutes.from_planning(self.planning)
         self.planner = Planner(
             dock_sites(self.manager.registry),
             self.planning.district.frame.to_local,
@@ -150,6 +154,11 @@ class TestBackend:
         mission = await self._store.get_mission(command.mission_id)
         if mission.state.terminal:
             raise CommandRejected(f"mission {mission.id} is {mission.state.value}")
+        if command.kind is CommandKind.GOTO and self.routes is not None:
+            assert command.lon_deg is not None and command.lat_deg is not None
+            zone = self.routes.zone_at(command.lon_deg, command.lat_deg)
+            if zone is not None:
+                raise PointInKeepOut(zone.id, zone.name, command.lon_deg, command.lat_deg)
         events = await self._store.mission_events(mission.id)
         data = {k: v for k, v in vars(command).items() if v is not None and k not in ("kind", "actor")}
         event = MissionEvent(

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from fleet.model import FleetEvent
-from mission.api.live_hub import LiveHub
+from fleet.model import FleetEvent, FleetEventKind
+from mission.api.live_hub import FleetConflator, LiveHub
 from mission.model import Mission
 from tests.integration.api.console_fakes import TestBackend
 from tests.unit.fleet.fleet_helpers import healthy_dock
@@ -66,8 +66,44 @@ async def test_a_cancelled_wait_loses_nothing_and_the_stream_goes_on() -> None:
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(anext(stream), 0.01)
     hub.publish(mission(1))
-    item = await asyncio.wait_for(anext(stream), 1.0)
+    item = await asyncio.wait_for(anext(stream), 30.0)  # there already: a guard against a hang
     assert item.id == "M1"  # type: ignore[union-attr]
     sub.close()
     with pytest.raises(StopAsyncIteration):
         await anext(stream)
+
+
+def dock_event(dock_id: str, n: int) -> FleetEvent:
+    return FleetEvent(
+        FleetEventKind.DOCK_STATE, float(n), dock_id=dock_id, dock=healthy_dock(dock_id, float(n))
+    )
+
+
+async def test_dock_updates_are_conflated_to_one_per_interval_the_latest_last() -> None:
+    sent: list[FleetEvent] = []
+    conflate = FleetConflator(sent.append, dock_interval_s=0.2, drone_interval_s=0.05)
+    for n in range(10):  # a burst: the first goes at once, the rest wait, the newest replacing
+        conflate(dock_event("D01", n))
+    conflate(dock_event("D02", 0))  # another dock is not held back by the first
+    conflate(FleetEvent(FleetEventKind.AVAILABILITY, 0.0, dock_id="D01"))  # passes at once
+    assert [(e.kind, e.dock_id, e.at_s) for e in sent] == [
+        (FleetEventKind.DOCK_STATE, "D01", 0.0),
+        (FleetEventKind.DOCK_STATE, "D02", 0.0),
+        (FleetEventKind.AVAILABILITY, "D01", 0.0),
+    ]
+    await asyncio.sleep(0.3)
+    assert [(e.dock_id, e.at_s) for e in sent[3:]] == [("D01", 9.0)]  # the latest state, once
+    conflate(dock_event("D01", 10))  # within the interval since the held one went: held again
+    assert len(sent) == 4
+    await asyncio.sleep(0.3)
+    assert [(e.dock_id, e.at_s) for e in sent[4:]] == [("D01", 10.0)]
+
+
+async def test_closing_the_conflator_drops_what_it_holds() -> None:
+    sent: list[FleetEvent] = []
+    conflate = FleetConflator(sent.append, dock_interval_s=0.1)
+    conflate(dock_event("D01", 0))
+    conflate(dock_event("D01", 1))
+    conflate.close()
+    await asyncio.sleep(0.2)
+    assert [e.at_s for e in sent] == [0.0]

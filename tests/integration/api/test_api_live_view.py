@@ -34,9 +34,13 @@ def frame(camera: str, seq: int) -> LiveFrame:
     )
 
 
+#: Wall-clock patience for the server's side (a guard against a hang on a loaded machine, not a timing check).
+WAIT_S = 30.0
+
+
 def eventually(check: Callable[[], bool]) -> None:
-    """Wait (up to 5 s) for the server's side of the socket to catch up."""
-    deadline = time.monotonic() + 5.0
+    """Wait (up to ``WAIT_S``) for the server's side of the socket to catch up."""
+    deadline = time.monotonic() + WAIT_S
     while not check():
         assert time.monotonic() < deadline, "the server never got there"
         time.sleep(0.01)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from mission.app_fleet import build_registry
 from mission.console_backend import MissionConsoleBackend
 from mission.dispatch import Dispatcher, wind_from_docks
 from mission.executor import ExecutorDeps
+from mission.flight_routes import FlightRoutes
 from mission.geo_config import load_planning
 from mission.grid_service import GridService
 from mission.lead_settings import GridSettings, LeadSettings
@@ -38,6 +37,7 @@ from mission.settings import Settings, load_settings
 from mission.store import SqlMissionStore
 from mission.supervision import ExecutorSettings
 from tests.integration.api.console_fakes import FixedClock
+from tests.integration.sockets import listening_socket, wait_started
 from tests.unit.fleet.fleet_helpers import healthy_dock
 from tests.unit.mission.alert_helpers import alert_settings
 from tests.unit.mission.fakes_links import FakeDockLink, FakeDrone
@@ -57,11 +57,10 @@ class NoVerifier:
         return None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+#: Wall-clock patience for any one change (a guard against a hang on a loaded machine, not a timing check).
+WAIT_S = 30.0
+#: Patience for one HTTP answer: coverage geometry for the district took 18 s at a load of 12 on two cores.
+HTTP_WAIT_S = 120.0
 
 
 @dataclass
@@ -85,7 +84,7 @@ class ConsoleStack:
         return self.auth(r.json()["token"])
 
     async def until(
-        self, mission_id: str, test: Callable[[Mission], bool], timeout_s: float = 10.0
+        self, mission_id: str, test: Callable[[Mission], bool], timeout_s: float = WAIT_S
     ) -> Mission:
         """The stored mission once ``test`` holds (a guard against hanging, not a timing check)."""
         async with asyncio.timeout(timeout_s):
@@ -133,10 +132,12 @@ async def console_stack(store_url: str, **executor: Any) -> AsyncIterator[Consol
         payload=PayloadClient(docks),
         settings=ExecutorSettings(**{"watch_budget_s": 3600.0, **executor}),
         notify=notify_live(live),
+        routes=FlightRoutes.from_planning(planning),  # around the reference keep-out zones
     )
     runner = MissionRunner(deps)
     verifier = NoVerifier()
-    port = free_port()
+    sock = listening_socket()
+    port: int = sock.getsockname()[1]
     async with httpx.AsyncClient() as grid_http, asyncio.TaskGroup() as tg:
         runner_task = tg.create_task(runner.run())
         await runner.started()
@@ -155,15 +156,11 @@ async def console_stack(store_url: str, **executor: Any) -> AsyncIterator[Consol
         deps.request_relief = backend.request_relief
         app = create_app(backend, settings.api, bootstrap_token=ADMIN_TOKEN)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        server_task = tg.create_task(server.serve())
-        deadline = time.monotonic() + 10.0
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            assert not server_task.done(), "uvicorn stopped at start"
-            await asyncio.sleep(0.01)
+        server_task = tg.create_task(server.serve(sockets=[sock]))
+        await wait_started(server, server_task, WAIT_S)
         url = f"127.0.0.1:{port}"
         try:
-            async with httpx.AsyncClient(base_url=f"http://{url}") as http:
+            async with httpx.AsyncClient(base_url=f"http://{url}", timeout=HTTP_WAIT_S) as http:
                 yield ConsoleStack(url, http, backend, store, fleet, runner, docks, drones, verifier)
         finally:
             server.should_exit = True
@@ -172,14 +169,39 @@ async def console_stack(store_url: str, **executor: Any) -> AsyncIterator[Consol
             runner.stop()
             await runner_task
             await store.close()
+            sock.close()
 
 
 async def next_message(
     ws: Any, kind: str, test: Callable[[dict[str, Any]], bool] = lambda _: True
 ) -> dict[str, Any]:
     """The next live message of type ``kind`` for which ``test`` holds (others are skipped)."""
-    async with asyncio.timeout(10.0):
+    async with asyncio.timeout(WAIT_S):
         while True:
             message: dict[str, Any] = json.loads(await ws.recv())
             if message["type"] == kind and test(message):
                 return message
+
+
+class LiveLog:
+    """Every live message a socket received, in order, so a test can wait for messages whose
+    relative order the services do not fix (an incident's status and its mission's transitions
+    are stored by different tasks)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.messages: list[dict[str, Any]] = []
+
+    async def seen(
+        self, kind: str, test: Callable[[dict[str, Any]], bool] = lambda _: True, timeout_s: float = WAIT_S
+    ) -> dict[str, Any]:
+        """The first message so far, or yet to come, of type ``kind`` for which ``test`` holds."""
+        for message in self.messages:
+            if message["type"] == kind and test(message):
+                return message
+        async with asyncio.timeout(timeout_s):
+            while True:
+                message = json.loads(await self.ws.recv())
+                self.messages.append(message)
+                if message["type"] == kind and test(message):
+                    return message

@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from mission.app_fleet import build_registry
 from mission.model import IncidentStatus, MissionState
 from mission.settings import load_settings
-from tests.integration.console.console_stack import ADMIN_TOKEN, console_stack, next_message
+from tests.integration.console.console_stack import ADMIN_TOKEN, LiveLog, console_stack, next_message
 from tests.unit.mission.alert_helpers import centre_wgs84, offset_wgs84
 
 S = MissionState
@@ -123,33 +123,42 @@ async def test_the_live_socket_sees_the_alert_incident_and_mission_appear(store_
         console_stack(store_url) as s,
         connect(f"ws://{s.url}/api/v1/live?token={ADMIN_TOKEN}") as ws,
     ):
-        snapshot = await next_message(ws, "snapshot")
+        log = LiveLog(ws)
+        snapshot = await log.seen("snapshot")
         assert len(snapshot["docks"]) == len(s.fleet.registry) and snapshot["missions"] == []
         r = await s.http.post(
             "/api/v1/alerts", json={"type": "fire_smoke", "lon": lon, "lat": lat}, headers=s.auth()
         )
         alert_id, incident_id = r.json()["alert"]["id"], r.json()["incident"]["id"]
-        assert (await next_message(ws, "alert", lambda m: m["alert"]["id"] == alert_id))["alert"]
-        seen = await next_message(ws, "mission", lambda m: m["mission"]["incident_id"] == incident_id)
+        assert (await log.seen("alert", lambda m: m["alert"]["id"] == alert_id))["alert"]
+        seen = await log.seen("mission", lambda m: m["mission"]["incident_id"] == incident_id)
         mission_id = seen["mission"]["id"]
-        await next_message(
-            ws,
+        # the incident's status and the mission's transitions are stored by different tasks, in
+        # no fixed order: each must show up, whichever comes first
+        await log.seen(
             "incident",
             lambda m: m["incident"]["id"] == incident_id and m["incident"]["status"] == "responding",
         )
-        # the mission's transitions and the fleet's changes follow as they are stored
-        await next_message(
-            ws,
+        await log.seen(
             "mission",
             lambda m: m["mission"]["id"] == mission_id and m["mission"]["state"] == "supervising",
         )
-        await next_message(ws, "mission_event", lambda m: m["mission_id"] == mission_id)
+        await log.seen("mission_event", lambda m: m["mission_id"] == mission_id)
         dock_id = (await s.store.get_mission(mission_id)).dock_id
         assert dock_id is not None
         state = s.fleet.dock_state(dock_id)
         assert state is not None
         s.fleet.put_dock_state(replace(state, battery_pct=51.0))
-        dock = await next_message(ws, "dock", lambda m: m["dock"]["id"] == dock_id)
+        dock = await log.seen(
+            "dock", lambda m: m["dock"]["id"] == dock_id and m["dock"]["state"]["battery_pct"] == 51.0
+        )
+        # the snapshot is followed by changes only, in the order they were stored
+        states = [
+            m["mission"]["state"]
+            for m in log.messages
+            if m["type"] == "mission" and m["mission"]["id"] == mission_id
+        ]
+        assert states.index("supervising") > 0 and states[-1] == "supervising", states
         assert dock["dock"]["state"]["battery_pct"] == 51.0
 
 
@@ -225,7 +234,7 @@ async def test_a_watch_outlasting_the_battery_gets_a_relief_mission_from_another
         r = await s.http.post("/api/v1/missions", json={"lon_deg": lon, "lat_deg": lat}, headers=s.auth())
         first = await s.until(r.json()["id"], lambda m: m.state is S.SUPERVISING)
         assert first.drone_id is not None
-        s.drones[first.drone_id].set_battery(36.0)  # above going home, below asking for relief
+        s.drones[first.drone_id].set_battery(33.0)  # above going home (~26 %), below relief (~36 %)
         relief = None
         async with asyncio.timeout(10.0):
             while relief is None:

@@ -50,3 +50,32 @@ async def test_the_preview_plans_in_the_wind_the_docks_report(store_url: str) ->
         assert preview["wind_speed_mps"] == 30.0
         assert preview["dock_id"] is None and preview["promise_breached"] is True
         assert {o["reason_code"] for o in preview["rejected"]} <= {"wind", "weather"}
+
+
+async def test_a_wind_without_direction_is_planned_and_stored_as_unknown(store_url: str) -> None:
+    """The docks report only the wind's speed: the preview, the stored decision and coverage now
+    say the direction is unknown instead of a made-up 0°."""
+    lon, lat = centre_wgs84()
+    async with console_stack(store_url) as s:
+        for entry in s.fleet.registry:
+            state = s.fleet.dock_state(entry.dock_id)
+            assert state is not None
+            s.fleet.put_dock_state(replace(state, weather=replace(state.weather, wind_mps=5.0)))
+        dan = await s.token("dan", "dispatcher")
+        r = await s.http.get("/api/v1/missions/preview", params={"lon": lon, "lat": lat}, headers=dan)
+        assert r.status_code == 200, r.text
+        preview = r.json()
+        assert preview["wind_speed_mps"] == 5.0
+        assert preview["wind_direction_known"] is False and preview["wind_from_deg"] is None
+        assert preview["dock_id"] is not None
+
+        launched = await s.http.post("/api/v1/missions", json={"lon_deg": lon, "lat_deg": lat}, headers=dan)
+        assert launched.status_code == 202, launched.text
+        detail = (await s.http.get(f"/api/v1/missions/{launched.json()['id']}", headers=dan)).json()
+        assert detail["decision"]["wind_direction_known"] is False
+        assert detail["decision"]["wind_from_deg"] is None
+        assert detail["decision"]["eta_s"] == preview["eta_s"]
+
+        coverage = (await s.http.get("/api/v1/coverage", headers=dan)).json()
+        assert coverage["wind_speed_mps"] == 5.0 and coverage["wind_direction_known"] is False
+        assert coverage["wind_from_deg"] in (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)

@@ -14,7 +14,6 @@ from mission.model import (
     Alert,
     AlertStatus,
     AlertType,
-    AuditEntry,
     CoordSystem,
     DispatchDecision,
     Incident,
@@ -23,8 +22,6 @@ from mission.model import (
     Mission,
     MissionEvent,
     MissionState,
-    OutboxMessage,
-    Role,
 )
 from mission.ports import StoreError
 from tests.unit.mission.fake_store import FakeStore
@@ -99,8 +96,6 @@ async def test_reads_and_unshown_writes_publish_nothing_and_a_refused_write_noth
     await store.get_alert(a.id)
     await store.list_alerts()
     await store.add_decision(DispatchDecision("m", None, None, None, 300.0, False))
-    await store.enqueue(OutboxMessage("lead.created", {}, "k"))
-    await store.add_audit(AuditEntry("dan", Role.DISPATCHER, "command.hold", "m"))
     assert await drained(hub, sub) == []
 
 

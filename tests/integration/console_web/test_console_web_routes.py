@@ -41,6 +41,25 @@ def test_the_console_page_and_its_files_are_served(client: TestClient) -> None:
     assert client.get("/console/nothing-here.js").status_code == 404
 
 
+def test_every_module_is_served_and_loaded_by_the_page(client: TestClient) -> None:
+    """From app.js, the modules each module imports (panels, admin, speak, …): every one is served
+    and every .js file of the console is reached (none is left out of the page)."""
+    seen: set[str] = set()
+    todo = ["app.js"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        r = client.get(f"/console/{name}")
+        assert r.status_code == 200, name
+        assert "javascript" in r.headers["content-type"], name
+        todo += re.findall(r'from "\./([^"]+)"', r.text)
+    on_disk = {p.name for p in CONSOLE_DIR.glob("*.js")}
+    assert seen == on_disk
+    assert {"incidents.js", "admin.js", "speak.js"} <= seen
+
+
 def test_the_console_needs_no_internet() -> None:
     files = [p for p in CONSOLE_DIR.iterdir() if p.suffix in (".html", ".js", ".css")]
     assert len(files) >= 5
@@ -73,3 +92,23 @@ def test_me_names_the_caller_and_role(client: TestClient) -> None:
     token = make_token(client, "dan", "dispatcher")
     assert client.get("/api/v1/me", headers=bearer(token)).json() == {"name": "dan", "role": "dispatcher"}
     assert client.get("/api/v1/me", headers=bearer("sky_nope")).status_code == 401
+
+
+def _label_keys(i18n: str, lang: str) -> set[str]:
+    block = re.search(rf"\n  {lang}: \{{(.*?)\n  \}},", i18n, re.DOTALL)
+    assert block, lang
+    return set(re.findall(r"(\w+): \"", block.group(1)))
+
+
+def test_every_label_the_console_uses_exists_in_english_and_chinese() -> None:
+    i18n = (CONSOLE_DIR / "i18n.js").read_text(encoding="utf-8")
+    en, zh = _label_keys(i18n, "en"), _label_keys(i18n, "zh")
+    assert en == zh, sorted(en ^ zh)
+    used: set[str] = set()
+    for path in CONSOLE_DIR.glob("*.js"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'\bt\("(\w+)"\)', text))
+        used |= {k for pair in re.findall(r'\? "(\w+)" : "(\w+)"\)', text) for k in pair if k in en | zh}
+    used |= set(re.findall(r'data-i18n="(\w+)"', (CONSOLE_DIR / "index.html").read_text(encoding="utf-8")))
+    assert {"tab_incidents", "tab_admin", "speak_own", "token_once", "live_fps"} <= used
+    assert used <= en, sorted(used - en)
