@@ -11,13 +11,16 @@ deduplicate, store), accepted per second, per-alert latency p50/p99, and a count
 lost. Last, "alert accepted → takeoff command sent" (software only): a fire alert submitted to the
 console backend (intake on SQLite, the mission stored, dispatched against the 16 reference docks,
 ``Planned`` to the executor) until the drone link's ``arm`` call, the dock's preparation answered
-at once by an in-memory dock (so dock preparation, the broker and MAVLink are excluded).
+at once by an in-memory dock (so dock preparation, the broker and MAVLink are excluded). The
+executor's route around the keep-out zones, planned before each go-to
+(:class:`mission.flight_routes.FlightRoutes`), is timed between random pairs of points.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import random
 import statistics
 import tempfile
@@ -44,6 +47,7 @@ from geo.model import EnergyParams, ReachParams, Wind
 from mission.alert_intake import AlertIntake, alert_area
 from mission.alert_settings import AlertSource
 from mission.alerts import IntakeAction
+from mission.flight_routes import FlightRoutes
 from mission.geo_config import PlanningInputs, load_planning
 from mission.model import AlertType
 from mission.planner import Planner, dock_sites
@@ -172,6 +176,23 @@ def rows_for(
     return rows
 
 
+def route_rows(p: PlanningInputs, points: list[tuple[float, float]]) -> list[tuple[str, str, str, str]]:
+    """The executor's route before a go-to, between consecutive points (reference keep-out zones)."""
+    routes = FlightRoutes.from_planning(p)
+    if routes is None:
+        return []
+    times_s: list[float] = []
+    bent = 0
+    for a, b in itertools.pairwise(points):
+        t0 = time.perf_counter()
+        route = routes.route(a, b, "target")
+        times_s.append(time.perf_counter() - t0)
+        bent += not route.straight
+    p50, p99 = _percentiles(times_s)
+    what = f"route before a go-to ({bent}/{len(times_s)} around a zone)"
+    return [("zones", what, f"{p50:.2f}", f"{p99:.2f}")]
+
+
 def run(n16: int, n1000: int, n_alerts: int = 0, senders: int = 8, n_takeoffs: int = 0) -> None:
     s = load_settings()
     p = load_planning(s)
@@ -201,6 +222,7 @@ def run(n16: int, n1000: int, n_alerts: int = 0, senders: int = 8, n_takeoffs: i
         )
     )
     rows += rows_for("16 docks", ref, planner, _points(p, n16, None))
+    rows += route_rows(p, _points(p, max(n16, 2), None, seed=11))
 
     grid = grid_fleet(s, p, 1000)
     gplanner = Planner(

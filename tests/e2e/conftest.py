@@ -107,3 +107,22 @@ async def get_json(api: httpx.AsyncClient, path: str) -> Any:
     r = await api.get(path)
     r.raise_for_status()
     return r.json()
+
+
+#: Wall seconds a dock may take to become available after the stack came up (its drone's keep-out
+#: fence is uploaded first: several tries on a loaded machine). A guard against a hang.
+AVAILABLE_WAIT_S = 90.0
+
+
+async def until_available(api: httpx.AsyncClient, *dock_ids: str) -> None:
+    """Wait until the docks named (default: all) are available, as a dispatcher sees them before
+    launching: a launch at once after start-up finds the drones' keep-out fences still being
+    uploaded, and no dock to go."""
+
+    async def docks() -> list[dict[str, Any]]:
+        return [d for d in await get_json(api, "/api/v1/docks") if not dock_ids or d["id"] in dock_ids]
+
+    def available(docks: list[dict[str, Any]]) -> bool:
+        return len(docks) >= len(dock_ids) and all(d["availability"]["available"] for d in docks)
+
+    await until(docks, available, AVAILABLE_WAIT_S, f"{', '.join(dock_ids) or 'every dock'} available")

@@ -35,7 +35,8 @@ async def test_low_battery_on_scene_brings_a_relief_drone(demo: DemoStack, api: 
                 return dict(m)
         return None
 
-    found = await until(relief, lambda m: m is not None, 60.0, "a relief mission")
+    # stored first, then planned: wait for the planner's dock
+    found = await until(relief, lambda m: bool(m and m["dock_id"]), 60.0, "a planned relief mission")
     assert found["kind"] == "relief" and found["dock_id"] == "D08"
     # the first drone comes home when its battery says so; the relief takes over the watch
     done = await until(

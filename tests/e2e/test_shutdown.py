@@ -11,7 +11,7 @@ import httpx
 
 from mission.app_demo import DemoOptions, DemoStack
 from mission.app_sim import SimOptions
-from tests.e2e.conftest import SPEED, e2e_settings, get_json, until
+from tests.e2e.conftest import SPEED, e2e_settings, get_json, until, until_available
 from tests.e2e.test_intake_and_dispatch import NEAR_D12
 
 
@@ -38,6 +38,7 @@ async def test_shutdown_with_a_drone_in_the_air_leaves_no_task_or_port(tmp_path:
         assert not bindable(api_port)
         headers = {"Authorization": f"Bearer {demo.token}"}
         async with httpx.AsyncClient(base_url=demo.url, headers=headers) as api:
+            await until_available(api, "D12")
             r = await api.post("/api/v1/missions", json={"lon_deg": NEAR_D12[0], "lat_deg": NEAR_D12[1]})
             assert r.status_code == 202, r.text
             await until(

@@ -1,5 +1,6 @@
 """The sim world's cameras: a drone over a scenario's place renders that place's scene with the
-incident in it, and the real payload agent finds it; elsewhere, and on the ground, there is no frame."""
+incident in it, and the real payload agent finds it; elsewhere the district's ground; on the ground
+there is no frame."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def test_a_drone_over_the_fire_sees_it_and_nowhere_else() -> None:
     assert (float(north) ** 2 + float(east) ** 2) ** 0.5 <= leads[0].uncertainty_m
 
     rgb = source(FrameKind.RGB, CameraModel(320, 240, 70.0))
-    pose[0] = CameraPose(*LONG_LAKE.at(2000.0, 0.0), 60.0)  # 2 km east: no scene rendered there
-    assert rgb.read() is None
+    pose[0] = CameraPose(*LONG_LAKE.at(2000.0, 0.0), 60.0)  # 2 km east: the district's ground
+    ground = rgb.read()
+    assert ground is not None and ground.pose == pose[0] and ground.image.shape == (240, 320, 3)
     pose[0] = None  # on the ground
     assert rgb.read() is None

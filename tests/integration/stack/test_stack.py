@@ -138,7 +138,9 @@ async def test_shutdown_leaves_no_task_or_port_behind() -> None:
         udp_ports = [d.vehicle.config.gcs_port for d in s.world.drones]
         assert not _bindable(socket.SOCK_STREAM, mqtt_port)
         await s.world.wait_agents_connected(WAIT_S)
-    await asyncio.sleep(0.1)
+    ending = {t for t in asyncio.all_tasks() - before if not t.done()}
+    if ending:  # tasks finishing their last step may take a moment on a busy machine; a leak never ends
+        await asyncio.wait(ending, timeout=WAIT_S)
     left = {t for t in asyncio.all_tasks() - before if not t.done()}
     assert not left, f"tasks left running: {sorted(t.get_name() for t in left)}"
     assert _bindable(socket.SOCK_STREAM, mqtt_port)
@@ -162,7 +164,10 @@ async def test_the_dock_sees_its_drone_leave_land_and_charge() -> None:
         link = s.fleet.drones.drone(drone.drone_sn)
         await link.connect(WAIT_S)
         await wait_until(link, lambda t: t.health is not None and t.health.all_ok, WAIT_S, "health")
-        assert dock.drone_in_dock and drone.vehicle.state.battery.remaining == pytest.approx(0.80, abs=0.01)
+        # in its dock with the charge it was given, charging since (the wait for health may be long)
+        assert drone.vehicle.config.battery_remaining == pytest.approx(0.80)
+        at_takeoff_pct = drone.vehicle.state.battery.remaining * 100.0
+        assert dock.drone_in_dock and at_takeoff_pct >= 79.0
         await link.arm()
         await link.takeoff(Height.above_home(15.0))
         await until_true(lambda: not dock.drone_in_dock, "the dock notices its drone left")
@@ -170,7 +175,7 @@ async def test_the_dock_sees_its_drone_leave_land_and_charge() -> None:
         await link.land()
         await until_true(lambda: dock.drone_in_dock, "the dock takes its drone back")
         flown = drone.vehicle.state.battery.remaining * 100.0
-        assert dock.battery_pct == pytest.approx(flown, abs=0.5) and dock.battery_pct < 80.0
+        assert dock.battery_pct == pytest.approx(flown, abs=0.5) and dock.battery_pct < at_takeoff_pct
         await until_true(lambda: dock.charging, "charging after the cover closed")
         manager = s.fleet.manager
 
