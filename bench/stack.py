@@ -9,7 +9,10 @@ prints one row:
   available in the fleet manager, and to every drone's MAVSDK link healthy;
 * **CPU**: process CPU time (every thread: MAVSDK's, the payload agents', asyncio's) per wall second
   over ``--window-s`` of steady running after start-up, in % of one core, and the messages the fleet
-  manager took in per wall second over that window.
+  manager took in per wall second over that window;
+* **load**: the MAVLink messages the sim vehicles sent per wall second (their streams run in sim time,
+  stretched beyond ``sim.vehicle.vehicle.MAX_STREAM_SPEEDUP``) and the event loop's lag over the
+  window (p95 and worst of 50 ms sleeps).
 
 Drones start fully charged so that every dock can become available.
 
@@ -50,6 +53,9 @@ class Row:
     cpu_pct: float
     osd_per_s: float
     telemetry_per_s: float
+    mavlink_per_s: float
+    lag_p95_ms: float
+    lag_max_ms: float
 
 
 async def measure(docks: int, speed: float, window_s: float) -> Row:
@@ -75,10 +81,13 @@ async def measure(docks: int, speed: float, window_s: float) -> Row:
                 )
             )
             healthy_s = time.monotonic() - t0
+            vehicles = world.vehicles.vehicles if world.vehicles is not None else []
             osd0, tel0 = manager.osd_ingested, manager.telemetry_ingested
+            sent0 = sum(v.endpoint.sent_count for v in vehicles)
             cpu0, wall0 = time.process_time(), time.monotonic()
-            await asyncio.sleep(window_s)
+            lags = await _lags_over(window_s)
             cpu_s, wall_s = time.process_time() - cpu0, time.monotonic() - wall0
+            sent = sum(v.endpoint.sent_count for v in vehicles) - sent0
             return Row(
                 docks,
                 speed,
@@ -88,7 +97,21 @@ async def measure(docks: int, speed: float, window_s: float) -> Row:
                 100.0 * cpu_s / wall_s,
                 (manager.osd_ingested - osd0) / wall_s,
                 (manager.telemetry_ingested - tel0) / wall_s,
+                sent / wall_s,
+                1000.0 * lags[int(0.95 * (len(lags) - 1))],
+                1000.0 * lags[-1],
             )
+
+
+async def _lags_over(window_s: float, tick_s: float = 0.05) -> list[float]:
+    """The event loop's lag on ``tick_s`` sleeps for ``window_s``, sorted."""
+    lags: list[float] = []
+    end = time.monotonic() + window_s
+    while time.monotonic() < end:
+        t = time.monotonic()
+        await asyncio.sleep(tick_s)
+        lags.append(max(0.0, time.monotonic() - t - tick_s))
+    return sorted(lags)
 
 
 # --- coverage now inside the running demo (--coverage) -----------------------------------------
@@ -345,13 +368,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"demo stack, {args.docks} docks + drones + payload agents, embedded broker, one process")
     print(
         f"{'speed':>5} | {'up s':>5} | {'docks available s':>17} | {'drones healthy s':>16} | "
-        f"{'CPU % of a core':>15} | {'dock OSD/s':>10} | {'drone telemetry/s':>18}"
+        f"{'CPU % of a core':>15} | {'dock OSD/s':>10} | {'drone telemetry/s':>18} | "
+        f"{'MAVLink sent/s':>14} | {'loop lag p95/max ms':>19}"
     )
     for speed in speeds:
         r = asyncio.run(measure(args.docks, speed, args.window_s))
         print(
             f"{r.speed:>5g} | {r.up_s:>5.2f} | {r.available_s:>17.2f} | {r.healthy_s:>16.2f} | "
-            f"{r.cpu_pct:>15.0f} | {r.osd_per_s:>10.1f} | {r.telemetry_per_s:>18.0f}",
+            f"{r.cpu_pct:>15.0f} | {r.osd_per_s:>10.1f} | {r.telemetry_per_s:>18.0f} | "
+            f"{r.mavlink_per_s:>14.0f} | {f'{r.lag_p95_ms:.0f}/{r.lag_max_ms:.0f}':>19}",
             flush=True,
         )
 

@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 
 #: Longest wall-clock gap allowed between heartbeats (MAVSDK times out after 3 s).
 MAX_HEARTBEAT_WALL_S = 1.0
+#: A stream runs at most this many times its nominal rate in wall time: faster clocks stretch the
+#: stream intervals in sim time. Rates are in sim seconds, so at x20 the 16 demo vehicles would send
+#: ~3700 messages per wall second and saturate the event loop they share with mission control
+#: (1300 with the cap).
+MAX_STREAM_SPEEDUP = 4.0
 #: Longest physics step (sim seconds); larger ticks are split.
 MAX_STEP_S = 0.1
 #: PX4's failsafe actions by severity: when several are active the most severe one is flown
@@ -257,6 +262,8 @@ class Vehicle:
         self._next_due_s.pop(msg_id, None)
 
     def _send_due(self, now_s: float) -> None:
+        # the streams stretch in sim time when the clock runs faster than MAX_STREAM_SPEEDUP
+        stretch = max(1.0, self.clock.speed / MAX_STREAM_SPEEDUP)
         for msg_id, interval in self.intervals_s.items():
             if interval <= 0:
                 continue
@@ -266,7 +273,7 @@ class Vehicle:
             )
             if now_s >= due or hb_late:
                 self.send_now(msg_id)
-                self._next_due_s[msg_id] = max(due + interval, now_s)
+                self._next_due_s[msg_id] = max(due + interval * stretch, now_s)
 
     # ---- physics
     def tick(self) -> None:
