@@ -9,8 +9,11 @@ Gates, all evaluated so that the planner can store every reason (planning.md §6
   a drone whose fresh telemetry says it is flying makes the dock busy whatever the OSD says;
 - weather at the dock: wind above the type's launch limit minus the gust margin, rain at or above
   the grounding level, temperature outside the type's range; a missing reading blocks too;
-- on-board geofence (when the manager requires one): a drone whose keep-out fence failed to upload,
-  or is being uploaded right now (PENDING while its link is up), does not launch and is not re-tasked;
+- on-board geofence (when the manager requires one): a drone whose keep-out fence failed to upload
+  does not launch, and an airborne drone whose fence is not confirmed is not re-tasked. A docked
+  drone whose fence is being uploaded (PENDING) stays available with a note: the executor holds its
+  take-off until the fence is confirmed (``mission.executor_flight.fence_on_board``), as for a drone
+  that connects only when its dock powers it up;
 - energy (planning.md §5): the battery must cover the sortie (out, on scene, back against the wind,
   reserve), along the route around keep-out zones when the manager has a router; while charging the
   reason says when it will be ready, on the dock's charging curve. Without a sortie the dock's
@@ -140,10 +143,11 @@ def dock_availability(
         reasons.append(Reason(ReasonCode.BUSY, f"busy: on mission {mission_id}"))
     elif live_drone is not None and live_drone.in_air:
         reasons.append(Reason(ReasonCode.BUSY, "busy: drone airborne"))
-    link_up = drone is not None and drone.link_ok and not drone.restored
-    fence_reason = geofence_reason(fence, link_up)
+    fence_reason = geofence_reason(fence)
     if fence_reason is not None:
         reasons.append(fence_reason)
+    elif fence is not None and fence.state is FenceState.PENDING:
+        notes.append("keep-out geofence being uploaded: take-off waits for it")
 
     if not _live(state, now_s, limits, reasons):
         return _result(dock, now_s, reasons, notes)
@@ -184,7 +188,7 @@ def airborne_availability(
         text = "stale: no telemetry" if age is None else f"stale: no telemetry for {num(age)} s"
         reasons.append(Reason(ReasonCode.STALE, text, age, limits.drone_stale_after_s))
         return _result(home, now_s, reasons, [], drone.battery_pct)
-    fence_reason = geofence_reason(fence, link_up=True)
+    fence_reason = geofence_reason(fence, pending_blocks=True)
     if fence_reason is not None:
         reasons.append(fence_reason)
     target_x = home.x_m + sortie.dx_m
@@ -217,16 +221,16 @@ def airborne_availability(
     return _result(home, now_s, reasons, [], soc, needed_out, margin)
 
 
-def geofence_reason(fence: GeofenceStatus | None, link_up: bool) -> Reason | None:
-    """Why the drone's keep-out geofence is not confirmed on board, or None when it is (or when no
-    fence is required). PENDING blocks only while the link is up: the upload is under way then (a few
-    seconds); a drone that is not connected gets its fence as soon as it is."""
+def geofence_reason(fence: GeofenceStatus | None, pending_blocks: bool = False) -> Reason | None:
+    """Why the drone's keep-out geofence rules it out, or None: a failed upload always does; one
+    under way (PENDING) only when ``pending_blocks`` (an airborne drone to re-task). None when no
+    fence is required or it is confirmed on board."""
     if fence is None or fence.state is FenceState.UPLOADED:
         return None
     if fence.state is FenceState.FAILED:
         detail = f"upload failed: {fence.detail}" if fence.detail else "upload failed"
         return Reason(ReasonCode.GEOFENCE, f"keep-out geofence not on board: {detail}")
-    if link_up:
+    if pending_blocks:
         return Reason(ReasonCode.GEOFENCE, "keep-out geofence not on board: upload under way")
     return None
 

@@ -326,15 +326,12 @@ def test_a_failed_geofence_upload_keeps_the_drone_on_the_ground() -> None:
         )
 
 
-def test_a_geofence_being_uploaded_blocks_while_the_link_is_up() -> None:
-    a = avail(drone=docked_drone(), fence=fence(FenceState.PENDING))
-    assert (
-        a.codes == (ReasonCode.GEOFENCE,) and a.summary == "keep-out geofence not on board: upload under way"
-    )
-    # Not connected (or only restored from the store): the fence is uploaded once it connects.
-    assert avail(drone=docked_drone(link_ok=False), fence=fence(FenceState.PENDING)).available
-    assert avail(drone=docked_drone(restored=True), fence=fence(FenceState.PENDING)).available
-    assert avail(drone=None, fence=fence(FenceState.PENDING)).available
+def test_a_geofence_being_uploaded_leaves_a_docked_drone_available_with_a_note() -> None:
+    # the executor holds the take-off until the fence is confirmed; a launch is not refused for it
+    for drone in (docked_drone(), docked_drone(link_ok=False), docked_drone(restored=True), None):
+        a = avail(drone=drone, fence=fence(FenceState.PENDING))
+        assert a.available and a.codes == ()
+        assert "keep-out geofence being uploaded: take-off waits for it" in a.notes
 
 
 def test_an_uploaded_geofence_or_none_required_does_not_block() -> None:

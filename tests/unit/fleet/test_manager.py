@@ -451,7 +451,7 @@ def in_its_dock(fm: FleetManager, drone_id: str, dock_id: str) -> DroneTelemetry
     return telemetry(drone_id, d.x_m, d.y_m, landed_state=LandedState.ON_GROUND, in_air=False, armed=False)
 
 
-def test_a_drone_whose_geofence_is_not_on_board_is_not_offered() -> None:
+def test_a_drone_whose_geofence_upload_failed_is_not_offered() -> None:
     clock = FakeClock()
     fm = fenced_manager(clock)
     for dock_id in ("D01", "D02"):
@@ -460,18 +460,13 @@ def test_a_drone_whose_geofence_is_not_on_board_is_not_offered() -> None:
     assert fm.availability("D02").available
     sub = fm.subscribe()
     fm.ingest_drone(in_its_dock(fm, "U01", "D01"))  # connected, no fence confirmed yet
-    a = fm.availability("D01")
-    assert (
-        a.codes == (ReasonCode.GEOFENCE,) and a.summary == "keep-out geofence not on board: upload under way"
-    )
+    a = fm.availability("D01")  # offered: the executor holds the take-off until the fence is on board
+    assert a.available and "keep-out geofence being uploaded: take-off waits for it" in a.notes
     assert fm.ingest_geofence(GeofenceStatus("U01", FenceState.UPLOADED))
-    assert fm.availability("D01").available
+    a = fm.availability("D01")
+    assert a.available and not [n for n in a.notes if "geofence" in n]
     assert fm.ingest_geofence(GeofenceStatus("U01", FenceState.FAILED, "GF_PREDICT: no such parameter"))
-    assert availability_events(drain(sub)) == [
-        ("D01", False, (ReasonCode.GEOFENCE,)),
-        ("D01", True, ()),
-        ("D01", False, (ReasonCode.GEOFENCE,)),
-    ]
+    assert availability_events(drain(sub)) == [("D01", False, (ReasonCode.GEOFENCE,))]
     status = fm.geofence_status("U01")
     assert status is not None and status.state is FenceState.FAILED
     lon, lat = to_wgs84(1500.0, 500.0)  # between D01 (x 0) and D02 (x 3000), nearer D01
