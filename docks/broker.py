@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from amqtt.broker import Broker
 
@@ -52,6 +54,25 @@ async def _stop_readers(broker: Broker) -> None:
             await asyncio.wait({reader}, timeout=0.1)
 
 
+class _SnapshotTable(dict[str, Any]):
+    """amqtt's subscription table, iterated over a snapshot. amqtt 0.12 loops over the table across
+    awaits (a connecting client's retained messages, every broadcast) while other clients subscribe
+    or leave, and "dictionary changed size during iteration" then kills that client's session (seen
+    when 16 docks and mission control connect at start-up)."""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(dict.keys(self)))
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        return list(dict.items(self))
+
+
+def _broker(config: dict[str, object]) -> Broker:
+    broker = Broker(config)
+    broker._subscriptions = _SnapshotTable(broker._subscriptions)
+    return broker
+
+
 class EmbeddedBroker:
     """``async with EmbeddedBroker() as broker: ... broker.url ...``"""
 
@@ -85,7 +106,7 @@ class EmbeddedBroker:
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
         }
         for attempt in range(50):
-            broker = Broker(config)
+            broker = _broker(config)
             try:
                 await broker.start()
             except Exception as exc:  # the port may still be held by the previous instance
